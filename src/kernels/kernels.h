@@ -1,0 +1,65 @@
+#pragma once
+// The kernel table: one immutable set of function pointers per ISA, chosen once from the CPU's
+// features at start-up and passed down in a context (never a global). Each weight type says
+// which activation format its dot products consume (f32, or int8 blocks like ggml's Q8_0/Q8_1/
+// Q8_K) and provides a small-batch GEMM over a range of weight rows.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "quant/types.h"
+
+namespace minnow::kernels {
+
+// y[b * y_stride + r] = dot(W row r, X row b), for r in [r0, r1) and b in [0, nb).
+struct GemmArgs {
+  const uint8_t* w = nullptr;  // weight rows, each w_row_bytes long, of `k` elements
+  size_t w_row_bytes = 0;
+  int64_t k = 0;
+  const uint8_t* x = nullptr;  // nb activation rows in the type's act format
+  size_t x_row_bytes = 0;
+  int64_t nb = 0;
+  float* y = nullptr;
+  int64_t y_stride = 0;
+};
+
+using ActQuantFn = void (*)(const float* x, void* out, int64_t k);
+using GemmFn = void (*)(const GemmArgs& args, int64_t r0, int64_t r1);
+
+struct TypeKernels {
+  DType act_type = DType::F32;       // format activations are converted to before gemm
+  ActQuantFn quantize_act = nullptr;
+  GemmFn gemm = nullptr;             // null: type not supported by this table
+};
+
+struct KernelTable {
+  std::string_view isa;  // "scalar", "avx2", "avx512", "avx512vnni", "neon", "dotprod", "i8mm"
+  std::array<TypeKernels, kDTypeIdLimit> types{};
+
+  const TypeKernels& for_type(DType t) const { return types[static_cast<uint32_t>(t)]; }
+};
+
+struct CpuFeatures {
+  bool avx2 = false, fma = false, f16c = false;
+  bool avx512f = false, avx512bw = false, avx512vnni = false, avx512vl = false;
+  bool neon = false, dotprod = false, i8mm = false;
+};
+
+CpuFeatures detect_cpu_features();
+
+// Plain C++ reference for every weight type (dequantize + f32 dot, or the int8 reference
+// matching the SIMD paths' activation format). Always available.
+const KernelTable& reference_kernels();
+
+// Every table whose ISA this CPU runs, reference first. Tests compare each against reference.
+std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu);
+
+// The fastest table for this CPU (the last of available_kernels).
+const KernelTable& best_kernels(const CpuFeatures& cpu);
+
+// Bytes of one activation row of k elements in the given act format.
+size_t act_row_bytes(DType act_type, int64_t k);
+
+}  // namespace minnow::kernels

@@ -1,0 +1,30 @@
+#pragma once
+// Read-only memory map of a whole file (RAII). Weights are used in place from the map.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace minnow {
+
+class MappedFile {
+ public:
+  // Throws minnow::Error with the path and errno text when the file cannot be opened or mapped.
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void release();
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace minnow
