@@ -22,6 +22,9 @@ enum class ValueType : uint32_t {
   STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
 };
 
+// "u32", "string", "array", ... as used in messages.
+std::string_view value_type_name(ValueType t);
+
 // One metadata value. Scalars are decoded; arrays keep a view into the mapping.
 struct Value {
   ValueType type = ValueType::U8;
