@@ -1,0 +1,123 @@
+#include "model/forward.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ops/ops.h"
+#include "util/fp16.h"
+
+namespace minnow {
+
+ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx) : max_batch(max_batch_) {
+  const size_t nb = size_t(max_batch);
+  x.resize(nb * size_t(hp.n_embd));
+  xn.resize(nb * size_t(hp.n_embd));
+  q.resize(nb * size_t(hp.q_dim()));
+  k.resize(nb * size_t(hp.kv_dim()));
+  v.resize(nb * size_t(hp.kv_dim()));
+  attn.resize(nb * size_t(hp.q_dim()));
+  gate.resize(nb * size_t(hp.n_ff));
+  up.resize(nb * size_t(hp.n_ff));
+  scores.resize(size_t(hp.n_head) * nb * size_t(n_ctx));
+}
+
+namespace {
+
+void add_bias(float* y, const std::vector<float>& b, int64_t nb) {
+  if (b.empty()) return;
+  const int64_t n = int64_t(b.size());
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t j = 0; j < n; ++j) y[i * n + j] += b[size_t(j)];
+}
+
+void head_norms(float* x, const std::vector<float>& w, int64_t n_vec, float eps) {
+  if (w.empty()) return;
+  const int64_t hd = int64_t(w.size());
+  for (int64_t i = 0; i < n_vec; ++i) ops::rms_norm(x + i * hd, w.data(), x + i * hd, hd, eps);
+}
+
+// Self-attention for the batch: q [nb][q_dim] against cache positions [0, pos0 + i].
+void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, int layer,
+               ForwardScratch& s, int64_t nb, int64_t pos0) {
+  const int group = hp.n_head / hp.n_head_kv;
+  const float scale = 1.0f / std::sqrt(float(hp.head_dim));
+  const uint16_t* kc = cache.k[size_t(layer)].data();
+  const uint16_t* vc = cache.v[size_t(layer)].data();
+  const int64_t jobs = nb * hp.n_head;
+  ctx.pool.parallel_for(jobs, 1, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t i = j / hp.n_head;
+      const int h = int(j % hp.n_head);
+      const int64_t off = int64_t(h / group) * hp.head_dim;
+      float* scores = s.scores.data() + size_t(j) * size_t(cache.n_ctx);
+      ops::attend_head(s.q.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim, kc + off, vc + off,
+                       cache.row, pos0 + i + 1, hp.head_dim, scale, scores,
+                       s.attn.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim);
+    }
+  });
+}
+
+}  // namespace
+
+void forward(const ExecContext& ctx, const Model& model, KVCache& cache, ForwardScratch& s,
+             std::span<const int32_t> tokens, int64_t pos0, bool all_logits,
+             std::vector<float>& logits) {
+  const HParams& hp = model.hparams();
+  const ArchSpec& spec = model.spec();
+  const int64_t nb = int64_t(tokens.size());
+  const int64_t d = hp.n_embd;
+
+  for (int64_t i = 0; i < nb; ++i) ops::embed_row(model.token_embd, tokens[size_t(i)], s.x.data() + i * d);
+
+  ops::RopeParams rope{hp.head_dim, hp.rope_base, spec.rope_neox,
+                       model.rope_freqs.empty() ? nullptr : model.rope_freqs.data()};
+
+  for (int il = 0; il < hp.n_layer; ++il) {
+    const LayerWeights& L = model.layers[size_t(il)];
+    for (int64_t i = 0; i < nb; ++i)
+      ops::rms_norm(s.x.data() + i * d, L.attn_norm.data(), s.xn.data() + i * d, d, hp.rms_eps);
+
+    ops::matmul(ctx, L.wq, s.xn.data(), nb, s.q.data(), s.act);
+    ops::matmul(ctx, L.wk, s.xn.data(), nb, s.k.data(), s.act);
+    ops::matmul(ctx, L.wv, s.xn.data(), nb, s.v.data(), s.act);
+    add_bias(s.q.data(), L.bq, nb);
+    add_bias(s.k.data(), L.bk, nb);
+    add_bias(s.v.data(), L.bv, nb);
+    head_norms(s.q.data(), L.q_norm, nb * hp.n_head, hp.rms_eps);
+    head_norms(s.k.data(), L.k_norm, nb * hp.n_head_kv, hp.rms_eps);
+
+    for (int64_t i = 0; i < nb; ++i) {
+      const int64_t pos = pos0 + i;
+      ops::rope(s.q.data() + i * hp.q_dim(), hp.n_head, pos, rope);
+      ops::rope(s.k.data() + i * hp.kv_dim(), hp.n_head_kv, pos, rope);
+      uint16_t* kc = cache.k[size_t(il)].data() + pos * cache.row;
+      uint16_t* vc = cache.v[size_t(il)].data() + pos * cache.row;
+      for (int64_t e = 0; e < cache.row; ++e) {
+        kc[e] = f32_to_fp16(s.k[size_t(i * cache.row + e)]);
+        vc[e] = f32_to_fp16(s.v[size_t(i * cache.row + e)]);
+      }
+    }
+    attention(ctx, hp, cache, il, s, nb, pos0);
+
+    // Residual add straight into x: xn is free again after the projections.
+    ops::matmul(ctx, L.wo, s.attn.data(), nb, s.xn.data(), s.act);
+    for (int64_t e = 0; e < nb * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];
+
+    for (int64_t i = 0; i < nb; ++i)
+      ops::rms_norm(s.x.data() + i * d, L.ffn_norm.data(), s.xn.data() + i * d, d, hp.rms_eps);
+    ops::matmul(ctx, L.w_gate, s.xn.data(), nb, s.gate.data(), s.act);
+    ops::matmul(ctx, L.w_up, s.xn.data(), nb, s.up.data(), s.act);
+    ops::silu_mul(s.gate.data(), s.up.data(), nb * hp.n_ff);
+    ops::matmul(ctx, L.w_down, s.gate.data(), nb, s.xn.data(), s.act);
+    for (int64_t e = 0; e < nb * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];
+  }
+
+  const int64_t first = all_logits ? 0 : nb - 1;
+  const int64_t n_out = nb - first;
+  for (int64_t i = first; i < nb; ++i)
+    ops::rms_norm(s.x.data() + i * d, model.output_norm.data(), s.xn.data() + (i - first) * d, d, hp.rms_eps);
+  logits.resize(size_t(n_out) * size_t(hp.n_vocab));
+  ops::matmul(ctx, model.output, s.xn.data(), n_out, logits.data(), s.act);
+}
+
+}  // namespace minnow

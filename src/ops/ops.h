@@ -1,0 +1,46 @@
+#pragma once
+// Transformer building blocks on f32 activations. Shapes are given per call; `n` rows of a
+// batch are contiguous with the stated row length.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ops/exec.h"
+#include "ops/tensor.h"
+
+namespace minnow::ops {
+
+// y[nb, w.rows] = x[nb, w.cols] * W^T. `act_scratch` is resized as needed for the
+// activation conversion (int8 blocks for quantized weights).
+void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
+            std::vector<uint8_t>& act_scratch);
+
+// out[n] = dequantized row `index` of an embedding table.
+void embed_row(const WeightView& table, int64_t index, float* out);
+
+// y = x / rms(x) * weight, over rows of n; y may alias x.
+void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps);
+
+// In-place rotary embedding of n_heads vectors of head_dim at position pos.
+// neox: rotate (i, i + half) pairs; otherwise adjacent (2i, 2i+1) pairs.
+// freq_factors (optional, head_dim/2): divide each frequency (Llama 3 long-context scaling).
+struct RopeParams {
+  int head_dim = 0;
+  float freq_base = 10000.0f;
+  bool neox = false;
+  const float* freq_factors = nullptr;
+};
+void rope(float* x, int n_heads, int64_t pos, const RopeParams& p);
+
+// g[i] = silu(g[i]) * u[i]
+void silu_mul(float* g, const float* u, int64_t n);
+
+void softmax(float* x, int64_t n);
+
+// One query head against cached keys/values (f16) at positions [0, n_kv), stride `kv_stride`
+// elements between positions. out[head_dim] = softmax(q.K^T * scale) V. `scores` has room
+// for n_kv floats.
+void attend_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t kv_stride,
+                 int64_t n_kv, int head_dim, float scale, float* scores, float* out);
+
+}  // namespace minnow::ops

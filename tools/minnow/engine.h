@@ -1,0 +1,40 @@
+#pragma once
+// What every model-running subcommand sets up: model, tokenizer, kernels, threads, session.
+#include <memory>
+#include <string>
+
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "runtime/session.h"
+#include "tokenizer/tokenizer.h"
+#include "util/thread_pool.h"
+
+namespace minnow::cli {
+
+struct EngineOptions {
+  int n_threads = 0;  // 0: default_thread_count()
+  int n_ctx = 4096;
+  int n_batch = 64;
+};
+
+class Engine {
+ public:
+  Engine(const std::string& model_path, const EngineOptions& opt);
+
+  const Model& model() const { return *model_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const kernels::KernelTable& kernels() const { return kernels_; }
+  Session& session() { return *session_; }
+  int n_threads() const { return pool_->size(); }
+  double load_seconds() const { return load_s_; }
+
+ private:
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  const kernels::KernelTable& kernels_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Session> session_;
+  double load_s_ = 0;
+};
+
+}  // namespace minnow::cli
