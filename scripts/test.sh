@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: the Release build (every test, including the full-size
+# oracle run labelled "long"), then an ASan+UBSan build (every test but "long").
+# Usage: scripts/test.sh [--quick]   (--quick: Release build only, no "long" tests)
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+jobs="$(nproc)"
+
+"${repo_root}/scripts/build.sh" "${repo_root}/build"
+if (( quick )); then
+  ctest --test-dir "${repo_root}/build" --output-on-failure -j "${jobs}" -LE long
+  exit 0
+fi
+ctest --test-dir "${repo_root}/build" --output-on-failure -j "${jobs}"
+
+"${repo_root}/scripts/build.sh" "${repo_root}/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINNOW_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "${repo_root}/build-asan" --output-on-failure -j "${jobs}" -LE "long|nosan"
