@@ -45,9 +45,14 @@ std::optional<DTypeInfo> dtype_info(uint32_t id);
 const DTypeInfo& dtype_info(DType t);
 std::optional<DType> dtype_from_name(std::string_view name);  // case-insensitive "Q4_K", "f16"
 
+// ggml's name for any type id it has ever assigned ("iq2_xxs", "tq1_0", "mxfp4", ...), so that
+// callers can tell "known to GGUF but unsupported by Minnow" from "not a type id at all".
+std::optional<std::string_view> ggml_type_name(uint32_t id);
+
 // Bytes of a row of n elements; n must be a multiple of block_elems.
 inline size_t row_bytes(const DTypeInfo& info, uint64_t n) {
   return size_t(n / info.block_elems) * info.block_bytes;
 }
+inline size_t row_bytes(DType t, uint64_t n) { return row_bytes(dtype_info(t), n); }
 
 }  // namespace minnow

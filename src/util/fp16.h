@@ -12,7 +12,8 @@ inline float fp16_to_f32(uint16_t h) {
   uint32_t mant = h & 0x3ff;
   uint32_t bits;
   if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
+    // ggml (and hardware conversion) quiets signalling NaNs; keep the payload otherwise.
+    bits = sign | 0x7f800000u | (mant << 13) | (mant != 0 ? 0x00400000u : 0u);
   } else if (exp != 0) {
     bits = sign | ((exp + 112) << 23) | (mant << 13);
   } else if (mant == 0) {
