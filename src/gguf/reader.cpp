@@ -307,7 +307,8 @@ void File::parse() {
   if (n_kv > rest / kMinKvBytes || n_tensors > rest / kMinTensorInfoBytes ||
       n_kv * kMinKvBytes + n_tensors * kMinTensorInfoBytes > rest) {
     c.fail("header claims " + std::to_string(n_tensors) + " tensors and " + std::to_string(n_kv) +
-           " key/values, more than the " + std::to_string(rest) + " bytes after the header can hold");
+           " key/values, more than the " + std::to_string(rest) +
+           " bytes after the header can hold (truncated or corrupt file)");
   }
 
   kv_.reserve(size_t(n_kv));
