@@ -1,0 +1,101 @@
+// CPU feature detection and the choice of kernel tables.
+#include "kernels/kernels.h"
+
+#include <string>
+
+#include "kernels/layout.h"
+#include "kernels/tables.h"
+#include "util/error.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#elif defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
+namespace minnow::kernels {
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+namespace {
+
+uint64_t read_xcr0() {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (uint64_t(edx) << 32) | eax;
+}
+
+}  // namespace
+
+CpuFeatures detect_cpu_features() {
+  CpuFeatures f;
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+  const bool osxsave = (ecx >> 27) & 1;
+  const bool avx = (ecx >> 28) & 1;
+  const bool fma = (ecx >> 12) & 1;
+  const bool f16c = (ecx >> 29) & 1;
+  if (!osxsave || !avx) return f;
+  // The OS must save the YMM (bits 1-2) and, for AVX-512, opmask/ZMM state (bits 5-7).
+  const uint64_t xcr0 = read_xcr0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;
+  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;
+  if (!os_ymm) return f;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
+  f.avx2 = (ebx >> 5) & 1;
+  f.fma = fma;
+  f.f16c = f16c;
+  if (os_zmm) {
+    f.avx512f = (ebx >> 16) & 1;
+    f.avx512bw = (ebx >> 30) & 1;
+    f.avx512vl = (ebx >> 31) & 1;
+    f.avx512vnni = (ecx >> 11) & 1;
+  }
+  return f;
+}
+
+#elif defined(__aarch64__) && defined(__linux__)
+
+CpuFeatures detect_cpu_features() {
+  CpuFeatures f;
+  const unsigned long hw = getauxval(AT_HWCAP);
+  const unsigned long hw2 = getauxval(AT_HWCAP2);
+  f.neon = (hw & HWCAP_ASIMD) != 0;
+  f.dotprod = (hw & HWCAP_ASIMDDP) != 0;
+  f.i8mm = (hw2 & HWCAP2_I8MM) != 0;
+  return f;
+}
+
+#else
+
+CpuFeatures detect_cpu_features() { return CpuFeatures{}; }
+
+#endif
+
+std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
+  std::vector<const KernelTable*> tables{&reference_kernels()};
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu.avx2 && cpu.fma && cpu.f16c) tables.push_back(&avx2_kernels());
+#endif
+  return tables;
+}
+
+const KernelTable& best_kernels(const CpuFeatures& cpu) { return *available_kernels(cpu).back(); }
+
+size_t act_row_bytes(DType act_type, int64_t k) {
+  const auto n = size_t(k);
+  switch (act_type) {
+    case DType::F32: return n * sizeof(float);
+    case DType::F16:
+    case DType::BF16: return n * sizeof(uint16_t);
+    case DType::Q8_0: return n / layout::kQK * sizeof(layout::Q8_0);
+    case DType::Q8_1: return n / layout::kQK * sizeof(layout::Q8_1);
+    case DType::Q8_K: return n / layout::kQKK * sizeof(layout::Q8_K);
+    default: break;
+  }
+  throw Error("act_row_bytes: type id " + std::to_string(static_cast<uint32_t>(act_type)) +
+              " is not an activation format");
+}
+
+}  // namespace minnow::kernels

@@ -1,0 +1,11 @@
+#pragma once
+// Per-ISA kernel tables, each defined in files built only for its target architecture.
+#include "kernels/kernels.h"
+
+namespace minnow::kernels {
+
+#if defined(__x86_64__) || defined(_M_X64)
+const KernelTable& avx2_kernels();  // needs AVX2 + FMA + F16C
+#endif
+
+}  // namespace minnow::kernels

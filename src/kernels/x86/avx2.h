@@ -1,0 +1,31 @@
+#pragma once
+// Entry points of the AVX2 (+FMA +F16C) kernels, defined in the avx2_*.cpp files (built with
+// those ISA flags; call only when the CPU has them).
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace minnow::kernels::avx2 {
+
+void quantize_q8_0(const float* x, void* out, int64_t k);
+void quantize_q8_1(const float* x, void* out, int64_t k);
+void quantize_q8_k(const float* x, void* out, int64_t k);
+void copy_f32(const float* x, void* out, int64_t k);
+void convert_f16(const float* x, void* out, int64_t k);
+void convert_bf16(const float* x, void* out, int64_t k);
+
+void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_bf16(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_0(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_1(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q5_0(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q5_1(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q8_0(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q2_k(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q3_k(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_k(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q5_k(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q6_k(const GemmArgs& a, int64_t r0, int64_t r1);
+
+}  // namespace minnow::kernels::avx2

@@ -1,0 +1,118 @@
+// AVX2 GEMM for the 32-element block types: Q4_0, Q5_0, Q8_0 (with Q8_0 activations) and
+// Q4_1, Q5_1 (with Q8_1 activations). One integer dot per block, scaled by d_w * d_x.
+#include "kernels/layout.h"
+#include "kernels/x86/avx2_common.h"
+
+namespace minnow::kernels::avx2 {
+namespace {
+
+namespace L = layout;
+
+struct IntBlock {
+  __m256i q;
+  float d;
+};
+
+struct IntBlockMin {
+  __m256i q;
+  float d, m;  // for Q8_1 activations m holds s = d * sum(q)
+};
+
+template <class Block>
+const Block& block_at(const uint8_t* row, int64_t s) {
+  return reinterpret_cast<const Block*>(row)[s];
+}
+
+struct ActQ8_0 {
+  using X = IntBlock;
+  static X load_x(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q8_0>(row, s);
+    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), half_to_float(b.d)};
+  }
+};
+
+struct ActQ8_1 {
+  using X = IntBlockMin;
+  static X load_x(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q8_1>(row, s);
+    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), half_to_float(b.d), half_to_float(b.s)};
+  }
+};
+
+struct LegacyCommon {
+  static constexpr int64_t kStep = L::kQK;
+  static constexpr int kDecodeRows = 4;
+  static constexpr int kPrefillRows = 2;
+  static float tail(const uint8_t*, const uint8_t*, int64_t, int64_t) { return 0.0f; }
+};
+
+// Signed weights against Q8_0.
+struct SignedBase : LegacyCommon, ActQ8_0 {
+  using W = IntBlock;
+  static void madd(__m256& acc, float&, const W& w, const X& x) {
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8(w.q, x.q)), _mm256_set1_ps(w.d * x.d), acc);
+  }
+};
+
+// Unsigned weights with a per-block minimum against Q8_1: d_w*d_x*sum(q*x) + m_w*s_x.
+struct UnsignedMinBase : LegacyCommon, ActQ8_1 {
+  using W = IntBlockMin;
+  static void madd(__m256& acc, float& extra, const W& w, const X& x) {
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_u8(w.q, x.q)), _mm256_set1_ps(w.d * x.d), acc);
+    extra += w.m * x.m;
+  }
+};
+
+struct PolicyQ4_0 : SignedBase {
+  static W load_w(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q4_0>(row, s);
+    return {_mm256_sub_epi8(nibbles_to_bytes(b.qs), _mm256_set1_epi8(8)), half_to_float(b.d)};
+  }
+};
+
+struct PolicyQ8_0 : SignedBase {
+  static W load_w(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q8_0>(row, s);
+    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), half_to_float(b.d)};
+  }
+};
+
+uint32_t load_qh(const uint8_t* qh) {
+  uint32_t v;
+  std::memcpy(&v, qh, sizeof(v));
+  return v;
+}
+
+struct PolicyQ5_0 : SignedBase {
+  static W load_w(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q5_0>(row, s);
+    // value - 16 = the nibble where the fifth bit is set, else the nibble with bits 4-7 set.
+    const __m256i high = _mm256_andnot_si256(bits_to_bytes(load_qh(b.qh)), _mm256_set1_epi8(int8_t(0xF0)));
+    return {_mm256_or_si256(nibbles_to_bytes(b.qs), high), half_to_float(b.d)};
+  }
+};
+
+struct PolicyQ4_1 : UnsignedMinBase {
+  static W load_w(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q4_1>(row, s);
+    return {nibbles_to_bytes(b.qs), half_to_float(b.d), half_to_float(b.m)};
+  }
+};
+
+struct PolicyQ5_1 : UnsignedMinBase {
+  static W load_w(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q5_1>(row, s);
+    const __m256i high = _mm256_and_si256(bits_to_bytes(load_qh(b.qh)), _mm256_set1_epi8(0x10));
+    return {_mm256_or_si256(nibbles_to_bytes(b.qs), high), half_to_float(b.d), half_to_float(b.m)};
+  }
+};
+
+}  // namespace
+
+void gemm_q4_0(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyQ4_0>(a, r0, r1); }
+void gemm_q8_0(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyQ8_0>(a, r0, r1); }
+void gemm_q5_0(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyQ5_0>(a, r0, r1); }
+void gemm_q4_1(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyQ4_1>(a, r0, r1); }
+void gemm_q5_1(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyQ5_1>(a, r0, r1); }
+
+}  // namespace minnow::kernels::avx2

@@ -1,0 +1,36 @@
+// The AVX2 kernel table. Built without ISA flags: it only takes the kernels' addresses.
+#include "kernels/tables.h"
+#include "kernels/x86/avx2.h"
+
+namespace minnow::kernels {
+namespace {
+
+constexpr KernelTable make_avx2_table() {
+  KernelTable t{};
+  t.isa = "avx2";
+  auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
+    t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
+  };
+  set(DType::F32, DType::F32, avx2::copy_f32, avx2::gemm_f32);
+  set(DType::F16, DType::F16, avx2::convert_f16, avx2::gemm_f16);
+  set(DType::BF16, DType::BF16, avx2::convert_bf16, avx2::gemm_bf16);
+  set(DType::Q4_0, DType::Q8_0, avx2::quantize_q8_0, avx2::gemm_q4_0);
+  set(DType::Q4_1, DType::Q8_1, avx2::quantize_q8_1, avx2::gemm_q4_1);
+  set(DType::Q5_0, DType::Q8_0, avx2::quantize_q8_0, avx2::gemm_q5_0);
+  set(DType::Q5_1, DType::Q8_1, avx2::quantize_q8_1, avx2::gemm_q5_1);
+  set(DType::Q8_0, DType::Q8_0, avx2::quantize_q8_0, avx2::gemm_q8_0);
+  set(DType::Q2_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q2_k);
+  set(DType::Q3_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q3_k);
+  set(DType::Q4_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q4_k);
+  set(DType::Q5_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q5_k);
+  set(DType::Q6_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q6_k);
+  return t;
+}
+
+constexpr KernelTable kAvx2Table = make_avx2_table();
+
+}  // namespace
+
+const KernelTable& avx2_kernels() { return kAvx2Table; }
+
+}  // namespace minnow::kernels
