@@ -1,0 +1,20 @@
+// Minnow's side of the oracle harness: every-position logits from a fresh Session.
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "oracle.h"
+#include "runtime/session.h"
+#include "util/thread_pool.h"
+
+namespace minnow::oracle {
+
+std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens) {
+  const auto model = Model::load(gguf_path);
+  const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+  ThreadPool pool(2);
+  SessionOptions so;
+  so.n_ctx = int(tokens.size());
+  Session session(*model, ExecContext{kt, pool}, so);
+  return session.eval_all(tokens);
+}
+
+}  // namespace minnow::oracle
