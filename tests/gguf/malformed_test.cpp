@@ -1,7 +1,9 @@
 // Every crafted defect must raise one minnow::Error naming the file and the problem.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <unistd.h>
 
 #include "gguf/gguf.h"
@@ -86,6 +88,47 @@ TEST_F(Malformed, EveryPrefixIsRejected) {
     const std::string msg = open_error(path);
     EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
   }
+}
+
+// Random corruption: whatever happens, the only acceptable failure is a minnow::Error (no crash,
+// no bad_alloc, no sanitizer report). Seeded, so a failure reproduces.
+TEST_F(Malformed, RandomCorruptionOnlyThrowsError) {
+  const auto base = crafted::valid_small_file(dir_.string());
+  std::mt19937_64 rng(12345);
+  const uint64_t specials[] = {0, 1, 3, 5, 9, 13, 64, 0xff, uint64_t(1) << 31, uint64_t(1) << 32,
+                               uint64_t(1) << 60, uint64_t(1) << 63, ~uint64_t(0)};
+  // MINNOW_FUZZ_ITERS raises the count for a longer local soak.
+  const char* env = std::getenv("MINNOW_FUZZ_ITERS");
+  const int iters = env != nullptr ? std::atoi(env) : 400;
+  int opened = 0, rejected = 0;
+  for (int iter = 0; iter < iters; ++iter) {
+    auto b = base;
+    const int edits = 1 + int(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = size_t(rng() % b.size());
+      if (rng() % 2 == 0) {
+        b[at] = uint8_t(rng());
+      } else {
+        const uint64_t v = specials[rng() % std::size(specials)];
+        for (size_t k = 0; k < 8 && at + k < b.size(); ++k) b[at + k] = uint8_t(v >> (8 * k));
+      }
+    }
+    if (rng() % 4 == 0) b.resize(size_t(rng() % b.size()));
+    const std::string path = write("fuzz", b);
+    try {
+      auto f = File::open(path);
+      ++opened;
+      for (const auto& t : f->tensors()) {  // a file that opens must have its data in bounds
+        ASSERT_LE(t.offset + t.nbytes, f->file_size()) << "iteration " << iter;
+      }
+    } catch (const minnow::Error&) {
+      ++rejected;
+    } catch (const std::exception& e) {
+      FAIL() << "iteration " << iter << ": non-minnow exception " << e.what();
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(opened, 0);  // some edits only touch tensor data or values
 }
 
 TEST_F(Malformed, DirectoryAndMissingPath) {
