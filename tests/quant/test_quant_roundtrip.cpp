@@ -20,7 +20,7 @@ namespace {
 using quant_test::make_row;
 using quant_test::Pattern;
 
-TEST(QuantTypes, TableGeometry) {
+TEST(quantTypes, TableGeometry) {
   EXPECT_EQ(dtype_info(DType::Q4_0).block_bytes, 18u);
   EXPECT_EQ(dtype_info(DType::Q4_K).block_elems, 256u);
   EXPECT_EQ(dtype_info(DType::Q6_K).block_bytes, 210u);
@@ -35,7 +35,7 @@ TEST(QuantTypes, TableGeometry) {
   EXPECT_FALSE(dtype_info(DType::I32).weight_type);
 }
 
-TEST(QuantTypes, IdsAndNames) {
+TEST(quantTypes, IdsAndNames) {
   for (uint32_t id = 0; id < 64; ++id) {
     const auto info = dtype_info(id);
     if (info) {
@@ -57,7 +57,7 @@ TEST(QuantTypes, IdsAndNames) {
   EXPECT_FALSE(dtype_from_name("iq2_xxs").has_value());
 }
 
-TEST(QuantKnownAnswer, Q4_0Block) {
+TEST(quantKnownAnswer, Q4_0Block) {
   // x[j] = j - 16: the largest magnitude is x[0] = -16, so d = -16 / -8 = 2 and
   // q[j] = trunc((j - 16) / 2 + 8.5).
   float x[32];
@@ -76,7 +76,7 @@ TEST(QuantKnownAnswer, Q4_0Block) {
   EXPECT_EQ(y[31], 14.0f);  // 15.5 clamps to the top code 15 -> (15 - 8) * 2
 }
 
-TEST(QuantKnownAnswer, Q8_0RoundsHalfAwayFromZero) {
+TEST(quantKnownAnswer, Q8_0RoundsHalfAwayFromZero) {
   float x[32] = {};
   x[0] = 127.0f;  // d = 1
   x[1] = 2.5f;
@@ -91,7 +91,7 @@ TEST(QuantKnownAnswer, Q8_0RoundsHalfAwayFromZero) {
   EXPECT_EQ(b.qs[3], 0);
 }
 
-TEST(QuantKnownAnswer, HalfConversions) {
+TEST(quantKnownAnswer, HalfConversions) {
   EXPECT_EQ(fp16_to_f32(0x3c00), 1.0f);
   EXPECT_EQ(fp16_to_f32(0xc000), -2.0f);
   EXPECT_EQ(fp16_to_f32(0x0001), 0x1.0p-24f);
@@ -107,7 +107,7 @@ TEST(QuantKnownAnswer, HalfConversions) {
   EXPECT_EQ(bf16_to_f32(0x4040), 3.0f);
 }
 
-TEST(QuantErrors, NonFloatTypesThrow) {
+TEST(quantErrors, NonFloatTypesThrow) {
   std::vector<float> x(32, 1.0f);
   std::vector<uint8_t> buf(256);
   EXPECT_THROW(quantize_row(DType::I32, x.data(), buf.data(), 32), Error);
@@ -115,7 +115,7 @@ TEST(QuantErrors, NonFloatTypesThrow) {
 }
 
 // Our quantizers reproduce ggml's bytes on the golden corpus.
-TEST(QuantGolden, DigestsMatchGgml) {
+TEST(quantGolden, DigestsMatchGgml) {
   for (const quant_test::Golden& golden : quant_test::kGolden) {
     const uint64_t digest = quant_test::corpus_digest(golden.type, [&](const float* x, void* y, int64_t n) {
       quantize_row(golden.type, x, y, n);
@@ -175,7 +175,7 @@ TEST_P(QuantRoundTrip, ZerosStayZero) {
   for (float v : y) ASSERT_EQ(v, 0.0f) << info.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip, ::testing::ValuesIn(kBounds),
+INSTANTIATE_TEST_SUITE_P(quant, QuantRoundTrip, ::testing::ValuesIn(kBounds),
                          [](const auto& param) { return std::string(dtype_info(param.param.type).name); });
 
 }  // namespace
