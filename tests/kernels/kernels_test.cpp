@@ -1,0 +1,318 @@
+// Every kernel table this CPU runs against the scalar reference (tight: same integer dots,
+// only float summation order differs), and the reference against dequantize + double dot.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+#include "quant/quant.h"
+#include "quant/types.h"
+#include "util/error.h"
+#include "util/fp16.h"
+
+namespace minnow::kernels {
+namespace {
+
+const DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
+                              DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K,
+                              DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+std::string type_name(DType t) { return std::string(dtype_info(t).name); }
+
+// Row lengths that are awkward for each kind: not a multiple of 256 for 32-blocks, several
+// super-blocks for K-quants, not a multiple of 8 (the SIMD step) for float types.
+int64_t awkward_k(DType t) {
+  const uint32_t block = dtype_info(t).block_elems;
+  if (block == 256) return 3 * 256;
+  if (block == 32) return 13 * 32;
+  return t == DType::F32 ? 421 : 419;
+}
+
+std::vector<float> random_floats(std::mt19937& rng, size_t n, float scale = 1.0f) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+// Rows quantized from Gaussian floats (what real models look like).
+std::vector<uint8_t> quantized_rows(std::mt19937& rng, DType t, int64_t rows, int64_t k) {
+  const size_t rb = row_bytes(t, uint64_t(k));
+  std::vector<uint8_t> w(rb * size_t(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::vector<float> f = random_floats(rng, size_t(k), 0.05f);
+    quantize_row(t, f.data(), w.data() + size_t(r) * rb, k);
+  }
+  return w;
+}
+
+uint16_t random_half(std::mt19937& rng, float lo, float hi) {
+  return f32_to_fp16(std::uniform_real_distribution<float>(lo, hi)(rng));
+}
+
+template <class Block, class Fix>
+void fix_blocks(std::vector<uint8_t>& w, Fix fix) {
+  auto* b = reinterpret_cast<Block*>(w.data());
+  for (size_t i = 0; i < w.size() / sizeof(Block); ++i) fix(b[i]);
+}
+
+// Random bits in every quant field (extreme values: Q8_0 -128, Q6_K scale -128, all 6-bit
+// scales 63, ...), with sane random half-precision scales so sums stay finite.
+std::vector<uint8_t> random_bit_rows(std::mt19937& rng, DType t, int64_t rows, int64_t k) {
+  std::vector<uint8_t> w(row_bytes(t, uint64_t(k)) * size_t(rows));
+  for (uint8_t& b : w) b = uint8_t(rng());
+  auto d = [&rng] { return random_half(rng, -0.01f, 0.01f); };
+  switch (t) {
+    case DType::F32: {
+      const std::vector<float> f = random_floats(rng, w.size() / 4);
+      std::memcpy(w.data(), f.data(), w.size());
+      break;
+    }
+    case DType::F16:
+    case DType::BF16: {
+      auto* h = reinterpret_cast<uint16_t*>(w.data());
+      for (size_t i = 0; i < w.size() / 2; ++i) {
+        const float f = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+        h[i] = t == DType::F16 ? f32_to_fp16(f) : f32_to_bf16(f);
+      }
+      break;
+    }
+    case DType::Q4_0: fix_blocks<block_q4_0>(w, [&](block_q4_0& b) { b.d = d(); }); break;
+    case DType::Q5_0: fix_blocks<block_q5_0>(w, [&](block_q5_0& b) { b.d = d(); }); break;
+    case DType::Q8_0: fix_blocks<block_q8_0>(w, [&](block_q8_0& b) { b.d = d(); }); break;
+    case DType::Q4_1: fix_blocks<block_q4_1>(w, [&](block_q4_1& b) { b.d = d(); b.m = d(); }); break;
+    case DType::Q5_1: fix_blocks<block_q5_1>(w, [&](block_q5_1& b) { b.d = d(); b.m = d(); }); break;
+    case DType::Q2_K: fix_blocks<block_q2_K>(w, [&](block_q2_K& b) { b.d = d(); b.dmin = d(); }); break;
+    case DType::Q3_K: fix_blocks<block_q3_K>(w, [&](block_q3_K& b) { b.d = d(); }); break;
+    case DType::Q4_K: fix_blocks<block_q4_K>(w, [&](block_q4_K& b) { b.d = d(); b.dmin = d(); }); break;
+    case DType::Q5_K: fix_blocks<block_q5_K>(w, [&](block_q5_K& b) { b.d = d(); b.dmin = d(); }); break;
+    case DType::Q6_K: fix_blocks<block_q6_K>(w, [&](block_q6_K& b) { b.d = d(); }); break;
+    default: ADD_FAILURE() << "no random-bits generator for " << type_name(t);
+  }
+  return w;
+}
+
+// nb activation rows of k floats; row 1 (when present) has an all-zero first block, which
+// takes the quantizers' amax == 0 path.
+std::vector<float> activations(std::mt19937& rng, int64_t nb, int64_t k) {
+  std::vector<float> x = random_floats(rng, size_t(nb * k));
+  if (nb > 1) std::fill(x.begin() + k, x.begin() + k + std::min<int64_t>(k, 256), 0.0f);
+  return x;
+}
+
+std::vector<uint8_t> quantize_acts(const TypeKernels& tk, const std::vector<float>& x, int64_t nb, int64_t k) {
+  const size_t xb = act_row_bytes(tk.act_type, k);
+  std::vector<uint8_t> out(xb * size_t(nb));
+  for (int64_t b = 0; b < nb; ++b) tk.quantize_act(x.data() + b * k, out.data() + size_t(b) * xb, k);
+  return out;
+}
+
+constexpr float kUntouched = 12345.0f;
+constexpr float kRelTol = 1e-5f;
+
+struct GemmRun {
+  std::vector<float> y;
+  int64_t stride;
+};
+
+GemmRun run_gemm(const TypeKernels& tk, DType t, const std::vector<uint8_t>& w, const std::vector<uint8_t>& x,
+                 int64_t k, int64_t rows, int64_t nb, int64_t r0, int64_t r1) {
+  GemmRun run{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
+  GemmArgs a;
+  a.w = w.data();
+  a.w_row_bytes = row_bytes(t, uint64_t(k));
+  a.k = k;
+  a.x = x.data();
+  a.x_row_bytes = act_row_bytes(tk.act_type, k);
+  a.nb = nb;
+  a.y = run.y.data();
+  a.y_stride = run.stride;
+  tk.gemm(a, r0, r1);
+  return run;
+}
+
+// Largest |y| of each activation row over all weight rows: the float summation order is the
+// only difference between tables, so errors are bounded relative to the outputs' magnitude.
+std::vector<float> output_scales(const GemmRun& full, int64_t nb, int64_t rows) {
+  std::vector<float> scale(size_t(nb), 0.0f);
+  for (int64_t b = 0; b < nb; ++b)
+    for (int64_t r = 0; r < rows; ++r) scale[size_t(b)] = std::max(scale[size_t(b)], std::fabs(full.y[size_t(b * full.stride + r)]));
+  return scale;
+}
+
+void expect_close(const GemmRun& got, const GemmRun& want, const std::vector<float>& scale, int64_t nb, int64_t r0,
+                  int64_t r1, const std::string& what) {
+  for (int64_t b = 0; b < nb; ++b) {
+    for (int64_t r = 0; r < want.stride; ++r) {
+      const float g = got.y[size_t(b * got.stride + r)];
+      const float e = want.y[size_t(b * want.stride + r)];
+      if (r < r0 || r >= r1) {
+        ASSERT_EQ(g, kUntouched) << what << ": wrote outside rows [" << r0 << ", " << r1 << ") at b=" << b << " r=" << r;
+        continue;
+      }
+      ASSERT_TRUE(std::isfinite(e)) << what;
+      ASSERT_NEAR(g, e, kRelTol * scale[size_t(b)] + 1e-30f) << what << " b=" << b << " r=" << r;
+    }
+  }
+}
+
+class KernelTables : public ::testing::TestWithParam<DType> {};
+
+TEST_P(KernelTables, GemmMatchesReference) {
+  const DType t = GetParam();
+  const TypeKernels& ref = reference_kernels().for_type(t);
+  ASSERT_NE(ref.gemm, nullptr) << "reference lacks " << type_name(t);
+  const int64_t k = awkward_k(t);
+  const int64_t rows = 37;
+  std::mt19937 rng(1234 + static_cast<uint32_t>(t));
+  const std::vector<uint8_t> weights[] = {quantized_rows(rng, t, rows, k), random_bit_rows(rng, t, rows, k)};
+  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+    const TypeKernels& tk = table->for_type(t);
+    ASSERT_NE(tk.gemm, nullptr) << table->isa << " lacks " << type_name(t);
+    ASSERT_NE(tk.quantize_act, nullptr) << table->isa;
+    ASSERT_EQ(tk.act_type, ref.act_type) << table->isa;
+    for (const int64_t nb : {1, 2, 3, 5, 9, 70}) {
+      const std::vector<float> xf = activations(rng, nb, k);
+      const std::vector<uint8_t> x = quantize_acts(ref, xf, nb, k);
+      for (size_t wi = 0; wi < 2; ++wi) {
+        const std::vector<float> scale = output_scales(run_gemm(ref, t, weights[wi], x, k, rows, nb, 0, rows), nb, rows);
+        for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {3, rows - 2}, {5, 6}}) {
+          const std::string what = std::string(table->isa) + " " + type_name(t) + " weights#" + std::to_string(wi) +
+                                   " nb=" + std::to_string(nb) + " rows=[" + std::to_string(r0) + "," +
+                                   std::to_string(r1) + ")";
+          const GemmRun want = run_gemm(ref, t, weights[wi], x, k, rows, nb, r0, r1);
+          const GemmRun got = run_gemm(tk, t, weights[wi], x, k, rows, nb, r0, r1);
+          expect_close(got, want, scale, nb, r0, r1, what);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelTables, QuantizeActBytesMatchReference) {
+  const DType t = GetParam();
+  const TypeKernels& ref = reference_kernels().for_type(t);
+  const int64_t k = awkward_k(t) * 2;
+  std::mt19937 rng(99 + static_cast<uint32_t>(t));
+  std::vector<float> x = random_floats(rng, size_t(k));
+  // Edge blocks: all zero; +a and -a both of largest magnitude (sign of the first decides
+  // Q8_K's scale); tiny values (half-precision subnormal scales); huge values.
+  const int64_t block = ref.act_type == DType::Q8_K ? 256 : 32;
+  if (k >= 4 * block) {
+    std::fill(x.begin(), x.begin() + block, 0.0f);
+    x[size_t(block + 7)] = 9.0f;
+    x[size_t(block + 3)] = -9.0f;
+    for (int64_t i = 2 * block; i < 3 * block; ++i) x[size_t(i)] *= 1e-6f;
+    for (int64_t i = 3 * block; i < 4 * block; ++i) x[size_t(i)] *= 1e4f;
+  }
+  const std::vector<uint8_t> want = quantize_acts(ref, x, 1, k);
+  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+    const std::vector<uint8_t> got = quantize_acts(table->for_type(t), x, 1, k);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(got[i], want[i]) << table->isa << " " << type_name(t) << " byte " << i;
+  }
+}
+
+// The reference against exact arithmetic on the dequantized operands: the integer dots and
+// scale handling are right if the only difference is float rounding (plus, for Q8_1, the
+// half-precision rounding of s = d * sum(q)).
+TEST_P(KernelTables, ReferenceMatchesDequantizedDot) {
+  const DType t = GetParam();
+  const TypeKernels& ref = reference_kernels().for_type(t);
+  const int64_t k = awkward_k(t);
+  const int64_t rows = 11;
+  std::mt19937 rng(7 + static_cast<uint32_t>(t));
+  const std::vector<uint8_t> w = quantized_rows(rng, t, rows, k);
+  const int64_t nb = 3;
+  const std::vector<float> xf = activations(rng, nb, k);
+  const std::vector<uint8_t> x = quantize_acts(ref, xf, nb, k);
+  const GemmRun got = run_gemm(ref, t, w, x, k, rows, nb, 0, rows);
+  const size_t wb = row_bytes(t, uint64_t(k)), xb = act_row_bytes(ref.act_type, k);
+  std::vector<float> wd(static_cast<size_t>(k)), xd(static_cast<size_t>(k));
+  for (int64_t b = 0; b < nb; ++b) {
+    dequantize_row(ref.act_type, x.data() + size_t(b) * xb, xd.data(), k);
+    for (int64_t r = 0; r < rows; ++r) {
+      dequantize_row(t, w.data() + size_t(r) * wb, wd.data(), k);
+      double exact = 0.0, magnitude = 0.0, float_input = 0.0, act_error_bound = 0.0;
+      for (int64_t i = 0; i < k; ++i) {
+        exact += double(wd[size_t(i)]) * xd[size_t(i)];
+        magnitude += std::fabs(double(wd[size_t(i)]) * xd[size_t(i)]);
+        float_input += double(wd[size_t(i)]) * xf[size_t(b * k + i)];
+      }
+      double min_term_bound = 0.0;
+      if (ref.act_type == DType::Q8_1) {  // m * s with s rounded to half precision
+        const auto* blocks = reinterpret_cast<const block_q8_1*>(x.data() + size_t(b) * xb);
+        for (int64_t ib = 0; ib < k / 32; ++ib) {
+          const void* wblock = w.data() + size_t(r) * wb + size_t(ib) * dtype_info(t).block_bytes;
+          uint16_t m;
+          std::memcpy(&m, static_cast<const uint8_t*>(wblock) + 2, 2);  // d, then m
+          min_term_bound += std::fabs(fp16_to_f32(m) * fp16_to_f32(blocks[ib].s)) * 1e-3;
+        }
+      }
+      const float y = got.y[size_t(b * got.stride + r)];
+      EXPECT_NEAR(y, exact, 1e-5 * magnitude + min_term_bound + 1e-30)
+          << type_name(t) << " b=" << b << " r=" << r;
+      // Against the unquantized activations the error is the activation rounding: at most
+      // half a step (plus the step's own half-precision rounding) per element.
+      const int64_t block = ref.act_type == DType::Q8_K ? 256 : ref.act_type == DType::F32 ? 1 : 32;
+      for (int64_t i0 = 0; i0 < k; i0 += block) {
+        double amax = 0.0, wsum = 0.0;
+        for (int64_t i = i0; i < std::min(k, i0 + block); ++i) {
+          amax = std::max(amax, std::fabs(double(xf[size_t(b * k + i)])));
+          wsum += std::fabs(double(wd[size_t(i)]));
+        }
+        // Q8_0/Q8_1 steps are stored in half precision: up to 127 * 2^-11 of a step more.
+        const double step = ref.act_type == DType::F16    ? amax * 0x1p-10
+                            : ref.act_type == DType::BF16 ? amax * 0x1p-7
+                            : ref.act_type == DType::F32  ? 0.0
+                            : ref.act_type == DType::Q8_K ? amax / 127.0 * 1.01
+                                                          : amax / 127.0 * 1.13;
+        act_error_bound += wsum * step * 0.5;
+      }
+      EXPECT_NEAR(y, float_input, act_error_bound + min_term_bound + 1e-5 * magnitude)
+          << type_name(t) << " vs float activations, b=" << b << " r=" << r;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightTypes, KernelTables, ::testing::ValuesIn(kWeightTypes),
+                         [](const ::testing::TestParamInfo<DType>& p) { return type_name(p.param); });
+
+TEST(Kernels, TablesAndFeatures) {
+  const CpuFeatures cpu = detect_cpu_features();
+  const std::vector<const KernelTable*> tables = available_kernels(cpu);
+  ASSERT_FALSE(tables.empty());
+  EXPECT_EQ(tables.front(), &reference_kernels());
+  EXPECT_EQ(&best_kernels(cpu), tables.back());
+  EXPECT_EQ(available_kernels(CpuFeatures{}).size(), 1u);  // no features: reference only
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  EXPECT_EQ(cpu.avx2, bool(__builtin_cpu_supports("avx2")));
+  EXPECT_EQ(cpu.fma, bool(__builtin_cpu_supports("fma")));
+  EXPECT_EQ(cpu.avx512f, bool(__builtin_cpu_supports("avx512f")));
+  if (cpu.avx2 && cpu.fma && cpu.f16c) {
+    EXPECT_EQ(best_kernels(cpu).isa, "avx2");
+  }
+#endif
+  for (const KernelTable* t : tables)
+    for (DType w : kWeightTypes) EXPECT_NE(t->for_type(w).gemm, nullptr) << t->isa << " " << type_name(w);
+}
+
+TEST(Kernels, ActRowBytes) {
+  EXPECT_EQ(act_row_bytes(DType::F32, 10), 40u);
+  EXPECT_EQ(act_row_bytes(DType::F16, 10), 20u);
+  EXPECT_EQ(act_row_bytes(DType::BF16, 10), 20u);
+  EXPECT_EQ(act_row_bytes(DType::Q8_0, 64), 68u);
+  EXPECT_EQ(act_row_bytes(DType::Q8_1, 64), 72u);
+  EXPECT_EQ(act_row_bytes(DType::Q8_K, 512), 584u);
+  EXPECT_THROW(act_row_bytes(DType::Q4_0, 64), Error);
+}
+
+}  // namespace
+}  // namespace minnow::kernels
