@@ -73,16 +73,20 @@ std::span<const uint8_t> as_bytes(const std::vector<float>& v) {
 
 // A 64-byte tensor name, which the Writer refuses to produce: built by hand.
 std::vector<uint8_t> long_name_file() {
-  std::vector<uint8_t> b;
-  auto u32 = [&](uint32_t v) { b.insert(b.end(), reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 4); };
-  auto u64 = [&](uint64_t v) { b.insert(b.end(), reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 8); };
-  b.insert(b.end(), {'G', 'G', 'U', 'F'});
+  std::vector<uint8_t> b = {'G', 'G', 'U', 'F'};
+  auto append = [&](const void* p, size_t n) {
+    const size_t at = b.size();
+    b.resize(at + n);
+    std::memcpy(b.data() + at, p, n);
+  };
+  auto u32 = [&](uint32_t v) { append(&v, 4); };
+  auto u64 = [&](uint64_t v) { append(&v, 8); };
   u32(3);
   u64(1);  // tensors
   u64(0);  // key/values
   const std::string name(64, 'n');
   u64(name.size());
-  b.insert(b.end(), name.begin(), name.end());
+  append(name.data(), name.size());
   u32(1);  // n_dims
   u64(1);  // dim 0
   u32(0);  // f32
