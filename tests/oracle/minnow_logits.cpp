@@ -10,7 +10,7 @@ namespace minnow::oracle {
 std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens) {
   const auto model = Model::load(gguf_path);
   const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
-  ThreadPool pool(2);
+  ThreadPool pool(1);
   SessionOptions so;
   so.n_ctx = int(tokens.size());
   Session session(*model, ExecContext{kt, pool}, so);

@@ -28,7 +28,7 @@ class PeerTest : public ::testing::Test {
     model_path_ = new std::string(testing::cached_tiny_llama());
     PeerOptions opt;
     opt.n_ctx = 256;
-    opt.n_threads = 2;
+    opt.n_threads = 1;  // llama.cpp workers spin; on an oversubscribed machine 2 threads crawl
     peer_ = LlamaPeer::load(*model_path_, opt).release();
   }
   static void TearDownTestSuite() {
