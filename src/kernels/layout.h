@@ -2,6 +2,7 @@
 // Short names for the GGUF blocks the kernels read and the int8 activation blocks they consume
 // (ggml's Q8_0 / Q8_1 / Q8_K), plus scale unpacking shared by the reference and SIMD kernels.
 #include <cstdint>
+#include <cstring>
 
 #include "quant/blocks.h"
 
@@ -30,15 +31,19 @@ using Q8_K = block_q8_K;
 struct ScalesMins8 { uint8_t scales[8]; uint8_t mins[8]; };
 
 static inline ScalesMins8 unpack_scales_mins_k4(const uint8_t* s) {
-  ScalesMins8 out{};
-  for (int j = 0; j < 4; ++j) {
-    out.scales[j] = s[j] & 63;
-    out.mins[j] = s[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    out.scales[j] = uint8_t((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
-    out.mins[j] = uint8_t((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
+  // 12 bytes: 6-bit scales 0-3 and mins 0-3 in the low bits of bytes 0-7; scales/mins 4-7
+  // in the nibbles of bytes 8-11 with their top 2 bits in the top bits of bytes 0-7.
+  uint32_t w[3];
+  std::memcpy(w, s, sizeof(w));
+  const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+  const uint32_t out_words[4] = {
+      w[0] & low6,
+      (w[2] & low4) | (((w[0] >> 6) & low2) << 4),
+      w[1] & low6,
+      ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4),
+  };
+  ScalesMins8 out;
+  std::memcpy(&out, out_words, sizeof(out));
   return out;
 }
 

@@ -21,23 +21,38 @@ struct KDecoded {
   float d, dmin;
 };
 
-inline __m256i group_pair_scales(int16_t first, int16_t second) {
-  return _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first));
+// Chunk c's scale vector from 8 int16 scales held in both 128-bit lanes of `both`: lanes
+// 0-7 take word lo_word, lanes 8-15 word hi_word (one in-lane byte shuffle).
+inline __m256i pick_words(__m256i both, int lo_word, int hi_word) {
+  const int16_t lo = int16_t(0x0101 * 2 * lo_word + 0x0100), hi = int16_t(0x0101 * 2 * hi_word + 0x0100);
+  return _mm256_shuffle_epi8(both, _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo)));
 }
 
-// Scales (and mins) given per 32 elements: 8 bytes -> the chunk scales and per-group mins.
+// Scales (and mins) given per 32 elements (Q4_K, Q5_K).
 inline void set_scales_per_32(KDecoded& w, const L::ScalesMins8& sm) {
-  for (int c = 0; c < 8; ++c) w.scale[c] = _mm256_set1_epi16(sm.scales[c]);
-  uint64_t mins8;
-  std::memcpy(&mins8, sm.mins, 8);
-  const __m128i m = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mins8)));
-  w.min = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+  __m128i packed;
+  std::memcpy(&packed, &sm, sizeof(packed));
+  const __m128i scales = _mm_cvtepu8_epi16(packed);
+  const __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(packed, 8));
+  const __m256i both = _mm256_broadcastsi128_si256(scales);
+  for (int c = 0; c < 8; ++c) w.scale[c] = pick_words(both, c, c);
+  w.min = _mm256_set_m128i(_mm_unpackhi_epi16(mins, mins), _mm_unpacklo_epi16(mins, mins));
 }
 
-// Scales given per 16 elements as int8 (Q3_K after unpacking, Q6_K): offset * scale as mins.
+// 16 int16 scales, one per group of 16 (Q2_K, Q3_K, Q6_K) -> the 8 chunk scale vectors.
+inline void set_scales_per_16(KDecoded& w, __m256i s16) {
+  const __m256i low_groups = _mm256_permute4x64_epi64(s16, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256i high_groups = _mm256_permute4x64_epi64(s16, _MM_SHUFFLE(3, 2, 3, 2));
+  for (int c = 0; c < 4; ++c) {
+    w.scale[c] = pick_words(low_groups, 2 * c, 2 * c + 1);
+    w.scale[c + 4] = pick_words(high_groups, 2 * c, 2 * c + 1);
+  }
+}
+
+// Signed int8 scales per 16 (Q3_K after unpacking, Q6_K): offset * scale serve as the mins.
 inline void set_signed_scales_per_16(KDecoded& w, const int8_t* sc, int offset_shift) {
-  for (int c = 0; c < 8; ++c) w.scale[c] = group_pair_scales(sc[2 * c], sc[2 * c + 1]);
   const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+  set_scales_per_16(w, s16);
   w.min = _mm256_slli_epi16(s16, offset_shift);
 }
 
@@ -90,12 +105,10 @@ void decode_q2_k(const L::Q2_K& b, KDecoded& w) {
     const __m256i v = load32(b.qs + 32 * half);
     for (int plane = 0; plane < 4; ++plane) w.q[4 * half + plane] = two_bits(v, plane);
   }
-  int16_t sc[16];
-  for (int g = 0; g < 16; ++g) sc[g] = int16_t(b.scales[g] & 0xF);
-  for (int c = 0; c < 8; ++c) w.scale[c] = group_pair_scales(sc[2 * c], sc[2 * c + 1]);
   const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
-  const __m128i mins = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0F));
-  w.min = _mm256_cvtepu8_epi16(mins);
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  set_scales_per_16(w, _mm256_cvtepu8_epi16(_mm_and_si128(raw, low4)));
+  w.min = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low4));
   w.d = half_to_float(b.d);
   w.dmin = half_to_float(b.dmin);
 }

@@ -18,6 +18,11 @@ struct IntBlockMin {
   float d, m;  // for Q8_1 activations m holds s = d * sum(q)
 };
 
+// All 8 lanes = the half-precision value at p.
+inline __m256 broadcast_half(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_set1_epi16(int16_t(*p)));
+}
+
 template <class Block>
 const Block& block_at(const uint8_t* row, int64_t s) {
   return reinterpret_cast<const Block*>(row)[s];
@@ -36,6 +41,23 @@ struct ActQ8_1 {
   static X load_x(const uint8_t* row, int64_t s) {
     const auto& b = block_at<L::Q8_1>(row, s);
     return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), half_to_float(b.d), half_to_float(b.s)};
+  }
+};
+
+// Q8_0 activations for weights stored as unsigned q with value q - offset: the dot is
+// sum(q*x) - offset*sum(x), so the weights need no sign fix-up; offset*x pair sums are
+// computed once per activation block and shared by all rows of a tile.
+template <int kOffset>
+struct ActQ8_0Offset {
+  struct X {
+    __m256i q;
+    __m256i offset_pairs;  // int16 x 16: offset * (x[2i] + x[2i+1])
+    __m256 d;
+  };
+  static X load_x(const uint8_t* row, int64_t s) {
+    const auto& b = block_at<L::Q8_0>(row, s);
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+    return {q, _mm256_maddubs_epi16(_mm256_set1_epi8(kOffset), q), broadcast_half(&b.d)};
   }
 };
 
@@ -63,10 +85,30 @@ struct UnsignedMinBase : LegacyCommon, ActQ8_1 {
   }
 };
 
-struct PolicyQ4_0 : SignedBase {
+template <int kOffset>
+struct OffsetBase : LegacyCommon, ActQ8_0Offset<kOffset> {
+  using X = typename ActQ8_0Offset<kOffset>::X;
+  struct W {
+    __m256i q;
+    __m256 d;
+  };
+  static void madd(__m256& acc, float&, const W& w, const X& x) {
+    const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(w.q, x.q), x.offset_pairs);
+    const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(p, w.d), x.d, acc);
+  }
+};
+
+// 16 bytes of packed nibbles -> 32 bytes (low nibbles, then high), from one broadcast load.
+inline __m256i nibbles_broadcast(const uint8_t* p) {
+  const __m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_and_si256(_mm256_srlv_epi64(b, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
+}
+
+struct PolicyQ4_0 : OffsetBase<8> {
   static W load_w(const uint8_t* row, int64_t s) {
     const auto& b = block_at<L::Q4_0>(row, s);
-    return {_mm256_sub_epi8(nibbles_to_bytes(b.qs), _mm256_set1_epi8(8)), half_to_float(b.d)};
+    return {nibbles_broadcast(b.qs), broadcast_half(&b.d)};
   }
 };
 
@@ -83,12 +125,11 @@ uint32_t load_qh(const uint8_t* qh) {
   return v;
 }
 
-struct PolicyQ5_0 : SignedBase {
+struct PolicyQ5_0 : OffsetBase<16> {
   static W load_w(const uint8_t* row, int64_t s) {
     const auto& b = block_at<L::Q5_0>(row, s);
-    // value - 16 = the nibble where the fifth bit is set, else the nibble with bits 4-7 set.
-    const __m256i high = _mm256_andnot_si256(bits_to_bytes(load_qh(b.qh)), _mm256_set1_epi8(int8_t(0xF0)));
-    return {_mm256_or_si256(nibbles_to_bytes(b.qs), high), half_to_float(b.d)};
+    const __m256i high = _mm256_and_si256(bits_to_bytes(load_qh(b.qh)), _mm256_set1_epi8(0x10));
+    return {_mm256_or_si256(nibbles_broadcast(b.qs), high), broadcast_half(&b.d)};
   }
 };
 

@@ -1,0 +1,115 @@
+// Matvec / small-batch GEMM throughput of the best kernel table, in weight bytes per second,
+// next to a plain memory-read loop: decode (nb = 1) should run close to the read bandwidth.
+// The weights cycle through enough copies to exceed the last-level cache.
+//   build-*/tests/kernels/kernels_bench [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+#include "quant/types.h"
+
+namespace minnow::kernels {
+namespace {
+
+constexpr int64_t kRows = 8960, kK = 1536;  // a Qwen2-1.5B ffn_up / ffn_gate matrix
+constexpr size_t kWorkingSet = size_t(256) << 20;
+
+struct Matrices {
+  std::vector<uint8_t> bytes;  // several copies of one matrix, back to back
+  size_t matrix_bytes = 0, copies = 0;
+};
+
+const Matrices& matrices(DType t) {
+  // Bench-only memo; the threads of a multi-threaded run all ask for it at start.
+  static std::mutex mutex;
+  static std::list<std::pair<DType, Matrices>> cache;
+  std::lock_guard lock(mutex);
+  for (auto& [type, m] : cache)
+    if (type == t) return m;
+  Matrices m;
+  const size_t rb = row_bytes(t, kK);
+  m.matrix_bytes = rb * kRows;
+  m.copies = std::max<size_t>(2, kWorkingSet / m.matrix_bytes);
+  m.bytes.resize(m.matrix_bytes * m.copies);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.0f, 0.05f);
+  std::vector<float> row(kK);
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (float& f : row) f = dist(rng);
+    quantize_row(t, row.data(), m.bytes.data() + size_t(r) * rb, kK);
+  }
+  for (size_t c = 1; c < m.copies; ++c) std::memcpy(m.bytes.data() + c * m.matrix_bytes, m.bytes.data(), m.matrix_bytes);
+  cache.emplace_back(t, std::move(m));
+  return cache.back().second;
+}
+
+void BM_Gemm(benchmark::State& state, DType t) {
+  const KernelTable& table = best_kernels(detect_cpu_features());
+  const TypeKernels& tk = table.for_type(t);
+  const int64_t nb = state.range(0);
+  const Matrices& m = matrices(t);
+  std::vector<uint8_t> xq(act_row_bytes(tk.act_type, kK) * size_t(nb));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> xf(static_cast<size_t>(kK));
+  for (int64_t b = 0; b < nb; ++b) {
+    for (float& f : xf) f = dist(rng);
+    tk.quantize_act(xf.data(), xq.data() + size_t(b) * act_row_bytes(tk.act_type, kK), kK);
+  }
+  std::vector<float> y(size_t(kRows * nb));
+  const int64_t per_thread = kRows / state.threads();
+  const int64_t r0 = per_thread * state.thread_index(), r1 = r0 + per_thread;
+  size_t copy = 0;
+  for (auto _ : state) {
+    GemmArgs a;
+    a.w = m.bytes.data() + copy * m.matrix_bytes;
+    a.w_row_bytes = row_bytes(t, kK);
+    a.k = kK;
+    a.x = xq.data();
+    a.x_row_bytes = act_row_bytes(tk.act_type, kK);
+    a.nb = nb;
+    a.y = y.data();
+    a.y_stride = kRows;
+    tk.gemm(a, r0, r1);
+    benchmark::ClobberMemory();
+    copy = (copy + 1) % m.copies;
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * per_thread * int64_t(row_bytes(t, kK)));
+  state.SetLabel(std::string(table.isa));
+}
+
+void BM_MemoryRead(benchmark::State& state) {
+  static std::vector<uint64_t> buf(kWorkingSet / sizeof(uint64_t), 1);
+  const size_t per_thread = buf.size() / size_t(state.threads());
+  const uint64_t* p = buf.data() + per_thread * size_t(state.thread_index());
+  for (auto _ : state) {
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i + 4 <= per_thread; i += 4) {
+      s0 += p[i];
+      s1 += p[i + 1];
+      s2 += p[i + 2];
+      s3 += p[i + 3];
+    }
+    benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(per_thread * sizeof(uint64_t)));
+}
+
+BENCHMARK(BM_MemoryRead)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gemm, q4_0, DType::Q4_0)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gemm, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gemm, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gemm, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gemm, q5_K, DType::Q5_K)->Arg(1)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gemm, f16, DType::F16)->Arg(1)->Threads(1)->UseRealTime();
+
+}  // namespace
+}  // namespace minnow::kernels
+
+BENCHMARK_MAIN();
