@@ -1,0 +1,120 @@
+// Our kernels against ggml's CPU backend (the haswell build llama.cpp runs on an AVX2 CPU):
+// the activation formats and their bytes must be the same, and dot products must agree to
+// float summation order. This is what makes our logits track llama.cpp's.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ggml-cpu.h"
+#include "ggml.h"
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+#include "quant/types.h"
+
+namespace minnow::kernels {
+namespace {
+
+using TraitsFn = const ggml_type_traits_cpu* (*)(ggml_type);
+using InitFn = void (*)();
+
+class GgmlCpu {
+ public:
+  GgmlCpu() {
+    const CpuFeatures cpu = detect_cpu_features();
+    if (!(cpu.avx2 && cpu.fma && cpu.f16c)) return;  // the haswell build needs these
+    handle_ = dlopen(MINNOW_LLAMA_LIB_DIR "/libggml-cpu-haswell.so", RTLD_NOW | RTLD_LOCAL);
+    if (handle_ == nullptr) return;
+    auto init = reinterpret_cast<InitFn>(dlsym(handle_, "ggml_cpu_init"));
+    traits_ = reinterpret_cast<TraitsFn>(dlsym(handle_, "ggml_get_type_traits_cpu"));
+    if (init != nullptr) init();
+  }
+  ~GgmlCpu() {
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  GgmlCpu(const GgmlCpu&) = delete;
+  GgmlCpu& operator=(const GgmlCpu&) = delete;
+
+  bool ok() const { return traits_ != nullptr; }
+  const ggml_type_traits_cpu& traits(DType t) const { return *traits_(static_cast<ggml_type>(t)); }
+
+ private:
+  void* handle_ = nullptr;
+  TraitsFn traits_ = nullptr;
+};
+
+const DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
+                              DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K,
+                              DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+class VsGgml : public ::testing::TestWithParam<DType> {};
+
+TEST_P(VsGgml, SameActivationBytesAndDots) {
+  static const GgmlCpu ggml;
+  if (!ggml.ok()) GTEST_SKIP() << "ggml haswell CPU backend not loadable here";
+  const DType t = GetParam();
+  const ggml_type_traits_cpu& tr = ggml.traits(t);
+  const int64_t k = 4 * 256;
+  const int64_t rows = 16;
+  std::mt19937 rng(5 + static_cast<uint32_t>(t));
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+
+  const size_t wb = row_bytes(t, uint64_t(k));
+  std::vector<uint8_t> w(wb * rows);
+  std::vector<float> f(static_cast<size_t>(k));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (float& v : f) v = 0.05f * dist(rng);
+    quantize_row(t, f.data(), w.data() + size_t(r) * wb, k);
+  }
+  std::vector<float> x(static_cast<size_t>(k));
+  for (float& v : x) v = dist(rng);
+  std::fill(x.begin() + 256, x.begin() + 288, 0.0f);  // one all-zero Q8_0 block
+
+  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+    const TypeKernels& tk = table->for_type(t);
+    const std::string what = std::string(table->isa) + " " + std::string(dtype_info(t).name);
+    ASSERT_EQ(static_cast<uint32_t>(tk.act_type), static_cast<uint32_t>(tr.vec_dot_type)) << what;
+    const size_t xb = act_row_bytes(tk.act_type, k);
+    std::vector<uint8_t> ours(xb), theirs(xb);
+    tk.quantize_act(x.data(), ours.data(), k);
+    ggml.traits(tk.act_type).from_float(x.data(), theirs.data(), k);
+    for (size_t i = 0; i < xb; ++i) ASSERT_EQ(ours[i], theirs[i]) << what << " activation byte " << i;
+    // Rounding differences (ggml's x86 Q8_0 multiplies by 127/amax, its scalar code by
+    // 1/(amax/127)) show up only now and then: compare many more blocks.
+    const int64_t big_k = 256 * 512;
+    std::vector<float> big_x(static_cast<size_t>(big_k));
+    for (float& v : big_x) v = dist(rng);
+    std::vector<uint8_t> big_ours(act_row_bytes(tk.act_type, big_k)), big_theirs(big_ours.size());
+    tk.quantize_act(big_x.data(), big_ours.data(), big_k);
+    ggml.traits(tk.act_type).from_float(big_x.data(), big_theirs.data(), big_k);
+    ASSERT_TRUE(big_ours == big_theirs) << what << ": activation bytes differ on a long row";
+
+    std::vector<float> y(rows);
+    GemmArgs a;
+    a.w = w.data();
+    a.w_row_bytes = wb;
+    a.k = k;
+    a.x = ours.data();
+    a.x_row_bytes = xb;
+    a.nb = 1;
+    a.y = y.data();
+    a.y_stride = rows;
+    tk.gemm(a, 0, rows);
+    std::vector<float> want(rows);
+    float scale = 0.0f;
+    for (int64_t r = 0; r < rows; ++r) {
+      tr.vec_dot(int(k), &want[size_t(r)], 0, w.data() + size_t(r) * wb, 0, theirs.data(), 0, 1);
+      scale = std::max(scale, std::fabs(want[size_t(r)]));
+    }
+    for (int64_t r = 0; r < rows; ++r) EXPECT_NEAR(y[size_t(r)], want[size_t(r)], 1e-5f * scale) << what << " row " << r;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightTypes, VsGgml, ::testing::ValuesIn(kWeightTypes),
+                         [](const ::testing::TestParamInfo<DType>& p) { return std::string(dtype_info(p.param).name); });
+
+}  // namespace
+}  // namespace minnow::kernels
