@@ -6,6 +6,7 @@
 #include "gguf/gguf.h"
 #include "quant/quant.h"
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace minnow {
 
@@ -173,16 +174,20 @@ void copy_tokenizer(const gguf::File& vocab, gguf::Writer& w, int n_vocab) {
 }  // namespace
 
 void write_synthetic_model(const SynthConfig& c, const std::string& vocab_path,
-                           const std::string& out_path, const TensorTypeChooser& choose,
-                           uint64_t seed) {
+                           const std::string& out_path, QuantMix mix, uint64_t seed,
+                           int n_threads) {
   const auto vocab = gguf::File::open(vocab_path);
   const auto* tokens = vocab->find("tokenizer.ggml.tokens");
   const int n_vocab = c.n_vocab != 0 ? c.n_vocab : int(tokens ? tokens->count : 0);
   if (n_vocab <= 0) throw Error(vocab_path + ": vocabulary is empty");
 
   auto plan = plan_tensors(c, n_vocab);
-  for (auto& t : plan) {
-    t.type = t.dims.size() == 1 ? DType::F32 : choose(t.name, t.dims);
+  std::vector<TensorDesc> descs;
+  for (const auto& t : plan) descs.push_back({t.name, DType::F32, int(t.dims.size()), int64_t(t.dims[0])});
+  const auto types = plan_tensor_types(mix, {c.n_layer, uint32_t(c.n_head), uint32_t(c.n_head_kv), false}, descs);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    auto& t = plan[i];
+    t.type = types[i];
     const auto& info = dtype_info(t.type);
     if (t.dims[0] % info.block_elems != 0)
       throw Error("tensor '" + t.name + "': row length " + std::to_string(t.dims[0]) +
@@ -194,6 +199,7 @@ void write_synthetic_model(const SynthConfig& c, const std::string& vocab_path,
   gguf::Writer w(out_path);
   w.set_str("general.architecture", a);
   w.set_str("general.name", "minnow-synth " + std::string(c.name));
+  w.set_u32("general.file_type", uint32_t(mix));
   w.set_u32(a + ".context_length", uint32_t(c.n_ctx_train));
   w.set_u32(a + ".embedding_length", uint32_t(c.n_embd));
   w.set_u32(a + ".block_count", uint32_t(c.n_layer));
@@ -210,6 +216,7 @@ void write_synthetic_model(const SynthConfig& c, const std::string& vocab_path,
   for (const auto& t : plan) w.add_tensor(t.name, t.type, t.dims);
   w.write_header();
 
+  ThreadPool pool(n_threads);
   std::vector<float> values;
   std::vector<uint8_t> bytes;
   for (const auto& t : plan) {
@@ -233,8 +240,10 @@ void write_synthetic_model(const SynthConfig& c, const std::string& vocab_path,
     const uint64_t cols = t.dims[0], rows = n / cols;
     const size_t rb = row_bytes(info, cols);
     bytes.resize(rb * size_t(rows));
-    for (uint64_t r = 0; r < rows; ++r)
-      quantize_row(t.type, values.data() + r * cols, bytes.data() + r * rb, int64_t(cols));
+    pool.parallel_for(int64_t(rows), 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        quantize_row(t.type, values.data() + size_t(r) * cols, bytes.data() + size_t(r) * rb, int64_t(cols));
+    });
     w.write_tensor_data(bytes);
   }
   w.finish();

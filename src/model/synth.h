@@ -3,12 +3,12 @@
 // a vocab GGUF. Scales keep activations realistic: unit-RMS hidden states, attention scores
 // ~N(0,1), logits with a spread of a few units (peaked but not saturated softmax).
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/arch.h"
+#include "quant/mix.h"
 #include "quant/types.h"
 
 namespace minnow {
@@ -27,12 +27,11 @@ struct SynthConfig {
 const std::vector<SynthConfig>& synth_configs();
 const SynthConfig* find_synth_config(std::string_view name);
 
-// Decides the stored type of each tensor: (name, dims) -> type. 1-D tensors should stay F32.
-using TensorTypeChooser = std::function<DType(const std::string& name, const std::vector<uint64_t>& dims)>;
-
-// Writes the model to out_path, streaming tensor by tensor.
+// Writes the model to out_path, streaming tensor by tensor; tensor types follow llama.cpp's
+// choice for `mix` (a plain type puts every matrix in it, a _K_M mix varies per tensor).
+// Rows are quantized on `n_threads` threads.
 void write_synthetic_model(const SynthConfig& cfg, const std::string& vocab_path,
-                           const std::string& out_path, const TensorTypeChooser& choose,
-                           uint64_t seed);
+                           const std::string& out_path, QuantMix mix, uint64_t seed,
+                           int n_threads = 1);
 
 }  // namespace minnow

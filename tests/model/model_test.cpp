@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <unistd.h>
 
 #include "model/synth.h"
 #include "runtime/session.h"
@@ -15,12 +16,17 @@ namespace {
 
 const std::string kVocab = std::string(MINNOW_SHARED_DIR) + "/vocab/ggml-vocab-qwen2.gguf";
 
+// Made once per process (the name carries the pid) and shared by the tests that want it.
 std::string make_model(const std::string& config, DType type) {
   const std::string path = (std::filesystem::temp_directory_path() /
-                            ("minnow_model_test_" + config + "_" + std::string(dtype_info(type).name) + ".gguf")).string();
+                            ("minnow_model_test_" + std::to_string(::getpid()) + "_" + config + "_" +
+                             std::string(dtype_info(type).name) + ".gguf")).string();
+  if (std::filesystem::exists(path)) return path;
   const SynthConfig* cfg = find_synth_config(config);
   EXPECT_NE(cfg, nullptr);
-  write_synthetic_model(*cfg, kVocab, path, [type](const std::string&, const std::vector<uint64_t>&) { return type; }, 7);
+  const auto mix = quant_mix_from_name(dtype_info(type).name);
+  EXPECT_TRUE(mix.has_value());
+  write_synthetic_model(*cfg, kVocab, path, *mix, 7, 2);
   return path;
 }
 

@@ -6,7 +6,8 @@
 #include "args.h"
 #include "commands.h"
 #include "model/synth.h"
-#include "tensor_types.h"
+#include "quant/mix.h"
+#include "util/thread_pool.h"
 #include "util/error.h"
 
 namespace minnow::cli {
@@ -24,9 +25,10 @@ int cmd_synth(int argc, char** argv) {
   }
   const SynthConfig* cfg = find_synth_config(pos[0]);
   if (!cfg) throw Error("unknown synth config '" + pos[0] + "' (see minnow synth without arguments)");
-  const auto chooser = make_tensor_type_chooser(type, cfg->n_layer);
+  const auto mix = quant_mix_from_name(type);
+  if (!mix) throw Error("unknown type '" + type + "' (plain types like q8_0, or mixes like Q4_K_M)");
   const auto t0 = std::chrono::steady_clock::now();
-  write_synthetic_model(*cfg, *vocab, pos[1], chooser, uint64_t(seed));
+  write_synthetic_model(*cfg, *vocab, pos[1], *mix, uint64_t(seed), default_thread_count());
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "wrote %s (%s, %s) in %.1f s\n", pos[1].c_str(), pos[0].c_str(), type.c_str(), s);
   return 0;
