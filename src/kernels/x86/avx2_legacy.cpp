@@ -8,11 +8,6 @@ namespace {
 
 namespace L = layout;
 
-struct IntBlock {
-  __m256i q;
-  float d;
-};
-
 struct IntBlockMin {
   __m256i q;
   float d, m;  // for Q8_1 activations m holds s = d * sum(q)
@@ -28,11 +23,17 @@ const Block& block_at(const uint8_t* row, int64_t s) {
   return reinterpret_cast<const Block*>(row)[s];
 }
 
+// Blocks with their scale already in all 8 lanes (a broadcast load + one conversion).
+struct IntBlockV {
+  __m256i q;
+  __m256 d;
+};
+
 struct ActQ8_0 {
-  using X = IntBlock;
+  using X = IntBlockV;
   static X load_x(const uint8_t* row, int64_t s) {
     const auto& b = block_at<L::Q8_0>(row, s);
-    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), half_to_float(b.d)};
+    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), broadcast_half(&b.d)};
   }
 };
 
@@ -70,9 +71,9 @@ struct LegacyCommon {
 
 // Signed weights against Q8_0.
 struct SignedBase : LegacyCommon, ActQ8_0 {
-  using W = IntBlock;
+  using W = IntBlockV;
   static void madd(__m256& acc, float&, const W& w, const X& x) {
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8(w.q, x.q)), _mm256_set1_ps(w.d * x.d), acc);
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dot_i8(w.q, x.q)), w.d), x.d, acc);
   }
 };
 
@@ -115,7 +116,7 @@ struct PolicyQ4_0 : OffsetBase<8> {
 struct PolicyQ8_0 : SignedBase {
   static W load_w(const uint8_t* row, int64_t s) {
     const auto& b = block_at<L::Q8_0>(row, s);
-    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), half_to_float(b.d)};
+    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)), broadcast_half(&b.d)};
   }
 };
 
