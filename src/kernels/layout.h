@@ -30,20 +30,24 @@ using Q8_K = block_q8_K;
 // The 6-bit scales and mins of Q4_K / Q5_K, unpacked: scales[j], mins[j] for sub-block j < 8.
 struct ScalesMins8 { uint8_t scales[8]; uint8_t mins[8]; };
 
-static inline ScalesMins8 unpack_scales_mins_k4(const uint8_t* s) {
+// As 4 little-endian words: scales 0-3, scales 4-7, mins 0-3, mins 4-7.
+static inline void unpack_scales_mins_k4_words(const uint8_t* s, uint32_t out[4]) {
   // 12 bytes: 6-bit scales 0-3 and mins 0-3 in the low bits of bytes 0-7; scales/mins 4-7
   // in the nibbles of bytes 8-11 with their top 2 bits in the top bits of bytes 0-7.
   uint32_t w[3];
   std::memcpy(w, s, sizeof(w));
   const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
-  const uint32_t out_words[4] = {
-      w[0] & low6,
-      (w[2] & low4) | (((w[0] >> 6) & low2) << 4),
-      w[1] & low6,
-      ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4),
-  };
+  out[0] = w[0] & low6;
+  out[1] = (w[2] & low4) | (((w[0] >> 6) & low2) << 4);
+  out[2] = w[1] & low6;
+  out[3] = ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4);
+}
+
+static inline ScalesMins8 unpack_scales_mins_k4(const uint8_t* s) {
+  uint32_t words[4];
+  unpack_scales_mins_k4_words(s, words);
   ScalesMins8 out;
-  std::memcpy(&out, out_words, sizeof(out));
+  std::memcpy(&out, words, sizeof(out));
   return out;
 }
 

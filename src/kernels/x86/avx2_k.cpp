@@ -34,9 +34,12 @@ inline __m256i pick_words(__m256i both, int lo_word, int hi_word) {
 }
 
 template <class Block>
-inline void set_scales_per_32(KRow<Block>& w, const L::ScalesMins8& sm) {
-  __m128i packed;
-  std::memcpy(&packed, &sm, sizeof(packed));
+inline void set_scales_per_32(KRow<Block>& w, const uint8_t* packed_scales) {
+  // Built in registers (not through memory): a 16-byte load of 4 just-stored words would
+  // miss store forwarding.
+  uint32_t out[4];
+  L::unpack_scales_mins_k4_words(packed_scales, out);
+  const __m128i packed = _mm_setr_epi32(int(out[0]), int(out[1]), int(out[2]), int(out[3]));
   const __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(packed, 8));
   w.low = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(packed));
   w.high = w.low;
@@ -113,7 +116,7 @@ struct TypeQ4_K {
   using Block = L::Q4_K;
   static constexpr bool kPer16 = false, kIntOffset = false;
   static void prepare(const Block& b, KRow<Block>& w) {
-    set_scales_per_32(w, L::unpack_scales_mins_k4(b.scales));
+    set_scales_per_32(w, b.scales);
     w.d = half_to_float(b.d);
     w.dmin = half_to_float(b.dmin);
   }
@@ -131,7 +134,7 @@ struct TypeQ5_K {
   using Block = L::Q5_K;
   static constexpr bool kPer16 = false, kIntOffset = false;
   static void prepare(const Block& b, KRow<Block>& w) {
-    set_scales_per_32(w, L::unpack_scales_mins_k4(b.scales));
+    set_scales_per_32(w, b.scales);
     w.d = half_to_float(b.d);
     w.dmin = half_to_float(b.dmin);
   }
