@@ -46,6 +46,7 @@ void apply_pre_flags(Impl& t) {
 void load_merges(const gguf::File& f, Impl& t) {
   const gguf::Value& m = require_array(f, "tokenizer.ggml.merges", gguf::ValueType::STRING);
   t.merges.reserve(m.strings.size());
+  std::string joined;
   for (size_t i = 0; i < m.strings.size(); ++i) {
     const std::string_view rule = m.strings[i];
     // The separator is the first space after position 0: a half may itself start with one.
@@ -59,8 +60,8 @@ void load_merges(const gguf::File& f, Impl& t) {
     const auto rank = int32_t(i);
     if (l != Tokenizer::kNone && r != Tokenizer::kNone) {
       // First rule wins for duplicates, as in llama.cpp's emplace.
-      t.merges.emplace(tok::pair_key(l, r),
-                       tok::MergeInfo{rank, t.lookup(std::string(left) + std::string(right))});
+      joined.assign(left).append(right);
+      t.merges.emplace(tok::pair_key(l, r), tok::MergeInfo{rank, t.lookup(joined)});
     } else {
       t.odd_merges.emplace(std::string(left) + '\x1F' + std::string(right), rank);
     }
