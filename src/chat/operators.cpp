@@ -13,10 +13,15 @@ namespace {
   fail("unsupported operand type(s) for " + op + ": '" + type_name(a) + "' and '" + type_name(b) + "'");
 }
 
-Value int_result(bool overflow, int64_t r) {
-  if (overflow) fail("integer overflow");
+template <class Op>
+Value checked(Op op, int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (op(a, b, &r)) fail("integer overflow");
   return Value::integer(r);
 }
+bool add_ovf(int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); }
+bool sub_ovf(int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); }
+bool mul_ovf(int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); }
 
 Value repeat(const Value& seq, int64_t n, const Interp& in) {
   if (n < 0) n = 0;
@@ -153,10 +158,9 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Int
   if (b.is_undefined()) fail_undefined(b);
   const bool nums = a.is_number() && b.is_number();
   const bool ints = nums && !a.is_float() && !b.is_float();
-  int64_t r = 0;
   switch (op[0]) {
     case '+':
-      if (ints) return int_result(__builtin_add_overflow(a.as_index(), b.as_index(), &r), r);
+      if (ints) return checked(add_ovf, a.as_index(), b.as_index());
       if (nums) return Value::number(a.as_double() + b.as_double());
       if (a.is_string() && b.is_string()) {
         in.check_size(a.str().size() + b.str().size());
@@ -172,7 +176,7 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Int
       }
       unsupported(op, a, b);
     case '-':
-      if (ints) return int_result(__builtin_sub_overflow(a.as_index(), b.as_index(), &r), r);
+      if (ints) return checked(sub_ovf, a.as_index(), b.as_index());
       if (nums) return Value::number(a.as_double() - b.as_double());
       unsupported(op, a, b);
     case '*':
@@ -192,7 +196,7 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Int
         }
         unsupported(op, a, b);
       }
-      if (ints) return int_result(__builtin_mul_overflow(a.as_index(), b.as_index(), &r), r);
+      if (ints) return checked(mul_ovf, a.as_index(), b.as_index());
       if (nums) return Value::number(a.as_double() * b.as_double());
       if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) return repeat(a, b.as_index(), in);
       if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) return repeat(b, a.as_index(), in);
