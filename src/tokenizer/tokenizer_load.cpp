@@ -274,10 +274,9 @@ std::unique_ptr<Tokenizer::Impl> load_tokenizer_impl(const gguf::File& f) {
   read_special_ids(f, *t, fim);
   if (auto v = f.get_bool("tokenizer.ggml.add_bos_token")) t->add_bos = *v;
   if (auto v = f.get_bool("tokenizer.ggml.add_eos_token")) t->add_eos = *v;
-  if (t->add_bos && t->bos == Tokenizer::kNone)
-    throw Error(f.path() + ": the tokenizer asks for BOS but has no BOS token");
-  if (t->add_eos && t->eos == Tokenizer::kNone)
-    throw Error(f.path() + ": the tokenizer asks for EOS but has no EOS token");
+  // A vocabulary without the BOS/EOS it asks for simply gets none (encode() skips it).
+  if (t->bos == Tokenizer::kNone) t->add_bos = false;
+  if (t->eos == Tokenizer::kNone) t->add_eos = false;
 
   detect_by_text(*t, fim);
   build_eog(*t, fim);
