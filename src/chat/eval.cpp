@@ -285,7 +285,7 @@ Value Interp::make_macro(const Stmt& s, const ScopePtr& scope, const std::string
                                      ? eval(*params[p].default_value, ms)
                                      : Value::undefined("parameter '" + params[p].name + "' was not provided");
     }
-    ms->vars["varargs"] = Value::list(std::move(varargs));
+    ms->vars["varargs"] = Value::list(std::move(varargs), true);
     ms->vars["kwargs"] = Value::dict(kwargs);
     std::string out;
     int saved_nesting = loop_nesting_;
