@@ -2,11 +2,19 @@
 // llama model, and on any real models listed in MINNOW_ORACLE_MODELS (colon-separated paths).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <ostream>
 #include <sstream>
 
+#include "model/synth.h"
 #include "oracle.h"
+#include "quant/mix.h"
 #include "tiny_llama.h"
+#include "util/error.h"
 
 namespace minnow::oracle {
 namespace {
@@ -48,6 +56,57 @@ void expect_matches_llama(const std::string& path, double max_mean_kl, double mi
 TEST(Oracle, MinnowMatchesLlamaOnTinyF32Llama) {
   expect_matches_llama(testing::cached_tiny_llama(), 1e-4, 1.0);
 }
+
+// Minnow's own synthetic models (`minnow synth`), each written once per build directory.
+struct SynthCase {
+  const char* config;
+  const char* vocab;
+  QuantMix mix;
+  double max_mean_kl;
+  double min_top1;
+};
+
+void PrintTo(const SynthCase& c, std::ostream* os) { *os << c.config << "/" << quant_mix_name(c.mix); }
+
+std::string cached_synth(const SynthCase& c) {
+  const std::filesystem::path dir = std::filesystem::path(MINNOW_BINARY_DIR) / "test-models";
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path path =
+      dir / (std::string("synth-") + c.config + "-" + std::string(quant_mix_name(c.mix)) + ".gguf");
+  if (!std::filesystem::exists(path)) {
+    const SynthConfig* cfg = find_synth_config(c.config);
+    if (!cfg) throw Error(std::string("no synth config ") + c.config);
+    const std::string tmp = path.string() + ".tmp" + std::to_string(::getpid());
+    write_synthetic_model(*cfg, std::string(MINNOW_SHARED_DIR) + "/vocab/" + c.vocab, tmp, c.mix, 7);
+    std::filesystem::rename(tmp, path);
+  }
+  return path.string();
+}
+
+class OracleSynth : public ::testing::TestWithParam<SynthCase> {};
+
+TEST_P(OracleSynth, MinnowMatchesLlama) {
+  const SynthCase& c = GetParam();
+  expect_matches_llama(cached_synth(c), c.max_mean_kl, c.min_top1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Tiny, OracleSynth,
+    // Quantized cases hold Minnow to the same standard as F16: both engines quantize the
+    // activations the same way (ggml's q8 formats), so only summation order may differ.
+    ::testing::Values(SynthCase{"llama-tiny", "ggml-vocab-llama-bpe.gguf", QuantMix::F16, 1e-4, 1.0},
+                      SynthCase{"qwen2-tiny", "ggml-vocab-qwen2.gguf", QuantMix::F16, 1e-4, 1.0},
+                      SynthCase{"qwen3-tiny", "ggml-vocab-qwen2.gguf", QuantMix::F16, 1e-4, 1.0},
+                      SynthCase{"llama-tiny", "ggml-vocab-llama-bpe.gguf", QuantMix::Q8_0, 1e-4, 1.0},
+                      SynthCase{"qwen2-tiny", "ggml-vocab-qwen2.gguf", QuantMix::Q4_0, 1e-4, 1.0},
+                      SynthCase{"qwen3-tiny", "ggml-vocab-qwen2.gguf", QuantMix::Q4_K_M, 1e-4, 1.0}),
+    [](const ::testing::TestParamInfo<SynthCase>& info) {
+      std::string name = std::string(info.param.config) + "_" + std::string(quant_mix_name(info.param.mix));
+      for (char& ch : name) {
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return name;
+    });
 
 TEST(Oracle, MinnowMatchesLlamaOnListedModels) {
   const char* list = std::getenv("MINNOW_ORACLE_MODELS");
