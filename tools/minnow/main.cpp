@@ -22,11 +22,14 @@ constexpr Command kCommands[] = {
     {"synth", minnow::cli::cmd_synth, "synth CONFIG OUT.gguf --vocab VOCAB.gguf [--type T] [--seed S]"},
     {"quantize", minnow::cli::cmd_quantize, "quantize IN.gguf OUT.gguf TYPE"},
     {"template", minnow::cli::cmd_template, "template render (--template F | --model M) --messages M.json [--no-gen] [--bos S] [--eos S]"},
+    {"bench", minnow::cli::cmd_bench, "bench MODEL.gguf [-p 512] [-n 128] [-t 1,2] [-r 3] [-c 4096] [--json] [--peer llama.cpp]"},
+    {"bench-worker", minnow::cli::cmd_bench_worker, ""},  // internal: one measured run of bench
 };
 
 void usage(FILE* out) {
   std::fprintf(out, "usage: minnow COMMAND [ARGS]\n\ncommands:\n");
-  for (const auto& c : kCommands) std::fprintf(out, "  %.*s\n", int(c.help.size()), c.help.data());
+  for (const auto& c : kCommands)
+    if (!c.help.empty()) std::fprintf(out, "  %.*s\n", int(c.help.size()), c.help.data());
 }
 
 }  // namespace
