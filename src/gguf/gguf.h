@@ -104,6 +104,9 @@ class File {
 
 // Streaming writer: declare all metadata and tensor infos, then write_header(), then each
 // tensor's bytes in declaration order, then finish(). Never holds tensor data itself.
+// Setting "general.alignment" (set_u32 or copy_kv, before add_tensor) changes the alignment; a
+// non-default constructor alignment is written as that key. Duplicate keys/tensor names throw.
+// A Writer destroyed before finish() removes its partial file.
 class Writer {
  public:
   explicit Writer(std::string path, uint32_t alignment = 32);
