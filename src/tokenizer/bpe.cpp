@@ -1,5 +1,6 @@
 // Byte-level BPE: pre-tokenize into words, map each byte to its printable stand-in, then
 // repeatedly merge the adjacent pair with the lowest merge rank (leftmost on ties).
+#include <algorithm>
 #include <queue>
 
 #include "tokenizer/tokenizer_impl.h"

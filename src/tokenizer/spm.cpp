@@ -1,6 +1,7 @@
 // SentencePiece (BPE flavour): start from UTF-8 characters and repeatedly merge the adjacent
 // pair whose concatenation is the highest-scoring vocabulary token (leftmost on ties); what
 // never becomes a token falls back to <0xXX> byte tokens.
+#include <algorithm>
 #include <queue>
 
 #include "tokenizer/tokenizer_impl.h"
