@@ -66,11 +66,20 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 class BenchCli : public ::testing::Test {
  protected:
+  // Every test runs in its own process (gtest_discover_tests), so the model is made once per
+  // build of minnow and kept in the build tree; a temporary name and a rename keep parallel
+  // tests from reading a half-written file.
   static void SetUpTestSuite() {
-    model_ = (work_dir() / "qwen2-tiny-q8_0.gguf").string();
-    const auto r = minnow("synth qwen2-tiny " + model_ + " --vocab " + MINNOW_SHARED_DIR +
+    const fs::path model = fs::path(MINNOW_BINARY_DIR) / "bench-test-qwen2-tiny-q8_0.gguf";
+    const fs::path binary = fs::path(MINNOW_BINARY_DIR) / "minnow";
+    model_ = model.string();
+    std::error_code ec;
+    if (fs::exists(model) && fs::last_write_time(model, ec) > fs::last_write_time(binary, ec)) return;
+    const fs::path tmp = model.string() + "." + std::to_string(::getpid());
+    const auto r = minnow("synth qwen2-tiny " + tmp.string() + " --vocab " + MINNOW_SHARED_DIR +
                           "/vocab/ggml-vocab-qwen2.gguf --type q8_0");
     ASSERT_EQ(r.code, 0) << r.err;
+    fs::rename(tmp, model);
   }
   static void TearDownTestSuite() {
     std::error_code ec;
