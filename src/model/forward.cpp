@@ -19,6 +19,7 @@ ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx) : m
   gate.resize(nb * size_t(hp.n_ff));
   up.resize(nb * size_t(hp.n_ff));
   scores.resize(size_t(hp.n_head) * nb * size_t(n_ctx));
+  att16.resize(size_t(hp.n_head) * nb * size_t(n_ctx + hp.head_dim));
 }
 
 namespace {
@@ -48,10 +49,12 @@ void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, 
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t i = j / hp.n_head;
       const int h = int(j % hp.n_head);
-      const int64_t off = int64_t(h / group) * hp.head_dim;
-      float* scores = s.scores.data() + size_t(j) * size_t(cache.n_ctx);
-      ops::attend_head(s.q.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim, kc + off, vc + off,
-                       cache.row, pos0 + i + 1, hp.head_dim, scale, scores,
+      const int64_t kv_off = int64_t(h / group) * hp.head_dim;
+      uint16_t* a16 = s.att16.data() + size_t(j) * size_t(cache.n_ctx + hp.head_dim);
+      const ops::AttnScratch scratch{a16, s.scores.data() + size_t(j) * size_t(cache.n_ctx), a16 + hp.head_dim};
+      ops::attend_head(ctx, s.q.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim,
+                       kc + kv_off, cache.row, vc + kv_off * cache.n_ctx, cache.n_ctx,
+                       pos0 + i + 1, hp.head_dim, scale, scratch,
                        s.attn.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim);
     }
   });
@@ -91,10 +94,10 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
       ops::rope(s.q.data() + i * hp.q_dim(), hp.n_head, pos, rope);
       ops::rope(s.k.data() + i * hp.kv_dim(), hp.n_head_kv, pos, rope);
       uint16_t* kc = cache.k[size_t(il)].data() + pos * cache.row;
-      uint16_t* vc = cache.v[size_t(il)].data() + pos * cache.row;
+      uint16_t* vc = cache.v[size_t(il)].data() + pos;  // transposed: stride n_ctx
       for (int64_t e = 0; e < cache.row; ++e) {
         kc[e] = f32_to_fp16(s.k[size_t(i * cache.row + e)]);
-        vc[e] = f32_to_fp16(s.v[size_t(i * cache.row + e)]);
+        vc[e * cache.n_ctx] = f32_to_fp16(s.v[size_t(i * cache.row + e)]);
       }
     }
     attention(ctx, hp, cache, il, s, nb, pos0);

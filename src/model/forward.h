@@ -13,7 +13,8 @@ namespace minnow {
 // Activation buffers for up to `max_batch` tokens at once; reused across calls.
 struct ForwardScratch {
   int max_batch = 0;
-  std::vector<float> x, xn, q, k, v, attn, gate, up, scores;
+  std::vector<float> x, xn, q, k, v, attn, gate, up, scores;  // scores: [n_head * max_batch][n_ctx]
+  std::vector<uint16_t> att16;  // per (token, head): f16 query [head_dim] + f16 weights [n_ctx]
   std::vector<uint8_t> act;  // converted activations for the quantized kernels
 
   ForwardScratch(const HParams& hp, int max_batch, int n_ctx);

@@ -74,25 +74,38 @@ void softmax(float* x, int64_t n) {
     x[i] = std::exp(x[i] - mx);
     sum += x[i];
   }
-  const float inv = float(1.0 / sum);
+  const float inv = float(1.0 / sum);  // as ggml: the sum in double, the scale in float
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void attend_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t kv_stride,
-                 int64_t n_kv, int head_dim, float scale, float* scores, float* out) {
-  for (int64_t t = 0; t < n_kv; ++t) {
-    const uint16_t* kt = k + t * kv_stride;
-    float dot = 0.0f;
-    for (int i = 0; i < head_dim; ++i) dot += q[i] * fp16_to_f32(kt[i]);
-    scores[t] = dot * scale;
-  }
-  softmax(scores, n_kv);
-  std::fill(out, out + head_dim, 0.0f);
-  for (int64_t t = 0; t < n_kv; ++t) {
-    const uint16_t* vt = v + t * kv_stride;
-    const float s = scores[t];
-    for (int i = 0; i < head_dim; ++i) out[i] += s * fp16_to_f32(vt[i]);
-  }
+void attend_head(const ExecContext& ctx, const float* q, const uint16_t* k, int64_t k_stride,
+                 const uint16_t* v_t, int64_t v_stride, int64_t n_kv, int head_dim, float scale,
+                 const AttnScratch& scratch, float* out) {
+  const kernels::TypeKernels& f16 = ctx.kernels.for_type(DType::F16);
+  kernels::GemmArgs a;
+  // scores[t] = K[t] . f16(q)
+  f16.quantize_act(q, scratch.q16, head_dim);
+  a.w = reinterpret_cast<const uint8_t*>(k);
+  a.w_row_bytes = size_t(k_stride) * sizeof(uint16_t);
+  a.k = head_dim;
+  a.x = reinterpret_cast<const uint8_t*>(scratch.q16);
+  a.x_row_bytes = size_t(head_dim) * sizeof(uint16_t);
+  a.nb = 1;
+  a.y = scratch.scores;
+  a.y_stride = n_kv;
+  f16.gemm(a, 0, n_kv);
+  for (int64_t t = 0; t < n_kv; ++t) scratch.scores[t] *= scale;
+  softmax(scratch.scores, n_kv);
+  // out[d] = V^T[d] . f16(weights)
+  f16.quantize_act(scratch.scores, scratch.w16, n_kv);
+  a.w = reinterpret_cast<const uint8_t*>(v_t);
+  a.w_row_bytes = size_t(v_stride) * sizeof(uint16_t);
+  a.k = n_kv;
+  a.x = reinterpret_cast<const uint8_t*>(scratch.w16);
+  a.x_row_bytes = size_t(n_kv) * sizeof(uint16_t);
+  a.y = out;
+  a.y_stride = head_dim;
+  f16.gemm(a, 0, head_dim);
 }
 
 }  // namespace minnow::ops

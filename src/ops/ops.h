@@ -37,10 +37,18 @@ void silu_mul(float* g, const float* u, int64_t n);
 
 void softmax(float* x, int64_t n);
 
-// One query head against cached keys/values (f16) at positions [0, n_kv), stride `kv_stride`
-// elements between positions. out[head_dim] = softmax(q.K^T * scale) V. `scores` has room
-// for n_kv floats.
-void attend_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t kv_stride,
-                 int64_t n_kv, int head_dim, float scale, float* scores, float* out);
+// One query head against the f16 KV cache, through the kernel table's f16 GEMM.
+// K rows are positions (k + t * k_stride); V is stored transposed, one row per head dimension
+// (v_t + d * v_stride) over positions. out[head_dim] = softmax(q.K^T * scale) V.
+// The rounding points follow llama.cpp's CPU path (q and the softmax weights become f16
+// before their dot products) so that outputs track the reference closely.
+struct AttnScratch {
+  uint16_t* q16;   // head_dim
+  float* scores;   // n_kv
+  uint16_t* w16;   // n_kv
+};
+void attend_head(const ExecContext& ctx, const float* q, const uint16_t* k, int64_t k_stride,
+                 const uint16_t* v_t, int64_t v_stride, int64_t n_kv, int head_dim, float scale,
+                 const AttnScratch& scratch, float* out);
 
 }  // namespace minnow::ops

@@ -2,6 +2,7 @@
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "oracle.h"
+#include "runtime/sampler.h"
 #include "runtime/session.h"
 #include "util/thread_pool.h"
 
@@ -15,6 +16,22 @@ std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector
   so.n_ctx = int(tokens.size());
   Session session(*model, ExecContext{kt, pool}, so);
   return session.eval_all(tokens);
+}
+
+std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n) {
+  const auto model = Model::load(gguf_path);
+  const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+  ThreadPool pool(1);
+  SessionOptions so;
+  so.n_ctx = int(prompt.size()) + n;
+  Session session(*model, ExecContext{kt, pool}, so);
+  std::vector<int32_t> out;
+  auto logits = session.eval(prompt);
+  for (int i = 0; i < n; ++i) {
+    out.push_back(argmax(logits));
+    if (i + 1 < n) logits = session.eval(std::span<const int32_t>(&out.back(), 1));
+  }
+  return out;
 }
 
 }  // namespace minnow::oracle

@@ -72,5 +72,7 @@ size_t matching_prefix(std::span<const int32_t> a, std::span<const int32_t> b);
 // Minnow's logits for every position of `tokens` from a fresh sequence: [tokens.size() * n_vocab].
 // THE single place Minnow plugs into the harness (defined in minnow_logits.cpp).
 std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens);
+// Minnow's free-running greedy continuation of `prompt` (n tokens, no stop at end tokens).
+std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n);
 
 }  // namespace minnow::oracle

@@ -44,17 +44,29 @@ TEST(Oracle, ReferenceFollowsTheProtocol) {
   EXPECT_EQ(filled, (std::vector<int32_t>{llama->bos(), 13347, 13347, 13347, 13347}));
 }
 
-void expect_matches_llama(const std::string& path, double max_mean_kl, double min_top1) {
+// Acceptance bounds of the core issue: mean KL(llama.cpp || minnow) per position, and the
+// same top-1 token wherever llama.cpp's top-2 margin exceeds 0.1.
+double kl_bound(QuantMix mix) {
+  return mix == QuantMix::F32 || mix == QuantMix::F16 || mix == QuantMix::BF16 ? 1e-4 : 5e-3;
+}
+
+void expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false) {
   const Reference r = make_reference(path, kPromptText);
   const std::vector<float> ours = minnow_logits(path, r.tokens());
   const Comparison c = compare_logits(r.logits, ours, r.n_vocab);
   EXPECT_LE(c.mean_kl, max_mean_kl) << path << ": " << c.summary();
-  EXPECT_GE(c.top1_rate(), min_top1) << path << ": " << c.summary();
+  EXPECT_EQ(c.top1_agree, c.top1_checked) << path << ": " << c.summary();
   std::printf("[oracle] %s: %s\n", path.c_str(), c.summary().c_str());
+  if (free_greedy) {
+    // Free-running greedy generation: every token must equal llama.cpp's.
+    const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()));
+    EXPECT_EQ(gen, r.continuation) << path << ": free greedy generation diverges at token "
+                                   << matching_prefix(gen, r.continuation);
+  }
 }
 
 TEST(Oracle, MinnowMatchesLlamaOnTinyF32Llama) {
-  expect_matches_llama(testing::cached_tiny_llama(), 1e-4, 1.0);
+  expect_matches_llama(testing::cached_tiny_llama(), 1e-4);
 }
 
 // Minnow's own synthetic models (`minnow synth`), each written once per build directory.
@@ -62,58 +74,88 @@ struct SynthCase {
   const char* config;
   const char* vocab;
   QuantMix mix;
-  double max_mean_kl;
-  double min_top1;
 };
 
 void PrintTo(const SynthCase& c, std::ostream* os) { *os << c.config << "/" << quant_mix_name(c.mix); }
 
-std::string cached_synth(const SynthCase& c) {
+std::filesystem::path model_dir() {
   const std::filesystem::path dir = std::filesystem::path(MINNOW_BINARY_DIR) / "test-models";
   std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string cached_synth(const SynthCase& c) {
   const std::filesystem::path path =
-      dir / (std::string("synth-") + c.config + "-" + std::string(quant_mix_name(c.mix)) + ".gguf");
+      model_dir() / (std::string("synth-") + c.config + "-" + std::string(quant_mix_name(c.mix)) + ".gguf");
   if (!std::filesystem::exists(path)) {
     const SynthConfig* cfg = find_synth_config(c.config);
     if (!cfg) throw Error(std::string("no synth config ") + c.config);
     const std::string tmp = path.string() + ".tmp" + std::to_string(::getpid());
-    write_synthetic_model(*cfg, std::string(MINNOW_SHARED_DIR) + "/vocab/" + c.vocab, tmp, c.mix, 7);
+    write_synthetic_model(*cfg, std::string(MINNOW_SHARED_DIR) + "/vocab/" + c.vocab, tmp, c.mix, 7, 2);
     std::filesystem::rename(tmp, path);
   }
   return path.string();
+}
+
+std::string case_name(const ::testing::TestParamInfo<SynthCase>& info) {
+  std::string name = std::string(info.param.config) + "_" + std::string(quant_mix_name(info.param.mix));
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
 }
 
 class OracleSynth : public ::testing::TestWithParam<SynthCase> {};
 
 TEST_P(OracleSynth, MinnowMatchesLlama) {
   const SynthCase& c = GetParam();
-  expect_matches_llama(cached_synth(c), c.max_mean_kl, c.min_top1);
+  const bool greedy = c.mix == QuantMix::F16 || c.mix == QuantMix::Q8_0;
+  expect_matches_llama(cached_synth(c), kl_bound(c.mix), greedy);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Tiny, OracleSynth,
-    // Quantized cases hold Minnow to the same standard as F16: both engines quantize the
-    // activations the same way (ggml's q8 formats), so only summation order may differ.
-    ::testing::Values(SynthCase{"llama-tiny", "ggml-vocab-llama-bpe.gguf", QuantMix::F16, 1e-4, 1.0},
-                      SynthCase{"qwen2-tiny", "ggml-vocab-qwen2.gguf", QuantMix::F16, 1e-4, 1.0},
-                      SynthCase{"qwen3-tiny", "ggml-vocab-qwen2.gguf", QuantMix::F16, 1e-4, 1.0},
-                      SynthCase{"llama-tiny", "ggml-vocab-llama-bpe.gguf", QuantMix::Q8_0, 1e-4, 1.0},
-                      SynthCase{"qwen2-tiny", "ggml-vocab-qwen2.gguf", QuantMix::Q4_0, 1e-4, 1.0},
-                      SynthCase{"qwen3-tiny", "ggml-vocab-qwen2.gguf", QuantMix::Q4_K_M, 1e-4, 1.0}),
-    [](const ::testing::TestParamInfo<SynthCase>& info) {
-      std::string name = std::string(info.param.config) + "_" + std::string(quant_mix_name(info.param.mix));
-      for (char& ch : name) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      }
-      return name;
-    });
+std::vector<SynthCase> all_cases() {
+  const QuantMix mixes[] = {QuantMix::F32,  QuantMix::F16,  QuantMix::BF16,   QuantMix::Q8_0,
+                            QuantMix::Q4_0, QuantMix::Q4_1, QuantMix::Q5_0,   QuantMix::Q5_1,
+                            QuantMix::Q2_K, QuantMix::Q3_K_S, QuantMix::Q4_K_S, QuantMix::Q5_K_S,
+                            QuantMix::Q6_K, QuantMix::Q3_K_M, QuantMix::Q4_K_M, QuantMix::Q5_K_M};
+  std::vector<SynthCase> cases;
+  for (const auto& [config, vocab] : {std::pair{"llama-tiny", "ggml-vocab-llama-bpe.gguf"},
+                                      std::pair{"qwen2-tiny", "ggml-vocab-qwen2.gguf"},
+                                      std::pair{"qwen3-tiny", "ggml-vocab-qwen2.gguf"}})
+    for (QuantMix m : mixes) cases.push_back({config, vocab, m});
+  return cases;
+}
+
+// Every architecture x every tensor type (Q3_K_S/Q4_K_S/Q5_K_S put nearly every matrix in
+// Q3_K/Q4_K/Q5_K) and the _M mixes.
+INSTANTIATE_TEST_SUITE_P(Tiny, OracleSynth, ::testing::ValuesIn(all_cases()), case_name);
+
+// `minnow quantize` output (from an F32 model, through the real CLI) loads in llama.cpp and
+// matches it.
+class OracleQuantize : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OracleQuantize, QuantizedFileMatchesLlama) {
+  const std::string src = cached_synth({"qwen2-tiny", "ggml-vocab-qwen2.gguf", QuantMix::F32});
+  const std::string out = (model_dir() / (std::string("quantized-qwen2-tiny-") + GetParam() + ".gguf")).string();
+  const std::string cmd = std::string(MINNOW_BINARY_DIR) + "/minnow quantize " + src + " " + out + " " + GetParam() + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  expect_matches_llama(out, 5e-3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, OracleQuantize, ::testing::Values("Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "Q3_K_M", "q6_K"));
+
+// Full-size DeepSeek-R1-Distill-Qwen-1.5B shapes in Q4_K_M (ctest label "long").
+TEST(OracleLong, Qwen2_1_5B_Q4_K_M) {
+  if (!std::getenv("MINNOW_LONG_TESTS")) GTEST_SKIP() << "set MINNOW_LONG_TESTS=1 (ctest -L long does)";
+  expect_matches_llama(cached_synth({"qwen2-1.5b", "ggml-vocab-qwen2.gguf", QuantMix::Q4_K_M}), 5e-3);
+}
 
 TEST(Oracle, MinnowMatchesLlamaOnListedModels) {
   const char* list = std::getenv("MINNOW_ORACLE_MODELS");
   if (!list || !*list) GTEST_SKIP() << "set MINNOW_ORACLE_MODELS=path.gguf[:path.gguf...]";
   std::stringstream ss(list);
   for (std::string path; std::getline(ss, path, ':');) {
-    if (!path.empty()) expect_matches_llama(path, 5e-3, 0.99);
+    if (!path.empty()) expect_matches_llama(path, 5e-3);
   }
 }
 
