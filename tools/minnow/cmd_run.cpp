@@ -8,6 +8,7 @@
 #include "args.h"
 #include "commands.h"
 #include "engine.h"
+#include "repl.h"
 #include "runtime/generate.h"
 #include "util/error.h"
 
@@ -34,7 +35,11 @@ int cmd_run(int argc, char** argv) {
   const bool raw = args.flag({"--raw"});  // prompt text without BOS/special handling
   const auto pos = args.positionals();
   if (pos.size() != 1) throw Error("usage: minnow run MODEL.gguf [-p PROMPT] [-n N] [--temp T] [--seed S] [-t THREADS] [-c CTX]");
-  if (!prompt) throw Error("interactive chat is not available yet: give a prompt with -p");
+  const bool hide_thinking = args.flag({"--hide-thinking"});
+  if (!prompt) {
+    Engine engine(pos[0], eo);
+    return run_repl(engine, sp, ReplOptions{int(n_predict), hide_thinking});
+  }
 
   Engine engine(pos[0], eo);
   const auto tokens = engine.tokenizer().encode(*prompt, !raw, !raw);
