@@ -13,6 +13,9 @@
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
 #endif
+#if defined(__aarch64__)
+#include "kernels/arm/arm_tables.h"
+#endif
 
 namespace minnow::kernels {
 
@@ -77,6 +80,10 @@ std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
   std::vector<const KernelTable*> tables{&reference_kernels()};
 #if defined(__x86_64__) || defined(_M_X64)
   if (cpu.avx2 && cpu.fma && cpu.f16c) tables.push_back(&avx2_kernels());
+#elif defined(__aarch64__)
+  if (cpu.neon) tables.push_back(&neon_kernels());
+  if (cpu.neon && cpu.dotprod) tables.push_back(&dotprod_kernels());
+  if (cpu.neon && cpu.dotprod && cpu.i8mm) tables.push_back(&i8mm_kernels());
 #endif
   return tables;
 }

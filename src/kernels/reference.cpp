@@ -32,16 +32,26 @@ float block_amax(const float* x, int n) {
   return amax;
 }
 
-// Q8_0 / Q8_1 rounding as llama.cpp's x86 SIMD quantizer (the one the oracle runs here): the
-// multiplier is 127/amax (not 1/(amax/127)) and rounding is to nearest even.
+// Q8_0 / Q8_1 rounding as llama.cpp's SIMD quantizer for this architecture (what the oracle
+// runs here): the multiplier is 127/amax on x86 but 1/(amax/127) on ARM NEON (two roundings),
+// and rounding is to nearest even on both.
 int8_t q8_round(float v) { return int8_t(std::nearbyint(v)); }
+
+float q8_multiplier(float amax) {
+#if defined(__aarch64__)
+  const float d = amax / 127.0f;
+  return d != 0.0f ? 1.0f / d : 0.0f;
+#else
+  return amax != 0.0f ? 127.0f / amax : 0.0f;
+#endif
+}
 
 void act_q8_0(const float* x, void* out, int64_t k) {
   auto* y = static_cast<L::Q8_0*>(out);
   for (int64_t ib = 0; ib < k / L::kQK; ++ib, x += L::kQK) {
     const float amax = block_amax(x, L::kQK);
     y[ib].d = f32_to_fp16(amax / 127.0f);
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    const float id = q8_multiplier(amax);
     for (int j = 0; j < L::kQK; ++j) y[ib].qs[j] = q8_round(x[j] * id);
   }
 }
@@ -52,7 +62,7 @@ void act_q8_1(const float* x, void* out, int64_t k) {
     const float amax = block_amax(x, L::kQK);
     const float d = amax / 127.0f;
     y[ib].d = f32_to_fp16(d);
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    const float id = q8_multiplier(amax);
     int sum = 0;
     for (int j = 0; j < L::kQK; ++j) {
       y[ib].qs[j] = q8_round(x[j] * id);

@@ -1,0 +1,40 @@
+#pragma once
+// Builds an aarch64 kernel table from the Isa policy defined by the including file
+// (neon.cpp, dotprod.cpp, i8mm.cpp).
+#include <string_view>
+
+#include "kernels/arm/arm_act.h"
+#include "kernels/arm/arm_common.h"
+#include "kernels/arm/arm_float.h"
+#include "kernels/arm/arm_k.h"
+#include "kernels/arm/arm_legacy.h"
+
+namespace minnow::kernels::arm {
+namespace {
+
+template <class Isa>
+KernelTable make_table(std::string_view isa) {
+  // Starts from the reference so that a weight type added there but not here still works.
+  KernelTable t = reference_kernels();
+  t.isa = isa;
+  auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
+    t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
+  };
+  set(DType::F32, DType::F32, copy_f32, gemm<Isa, FloatTile<FloatF32>>);
+  set(DType::F16, DType::F16, convert_f16, gemm<Isa, FloatTile<FloatF16>>);
+  set(DType::BF16, DType::BF16, convert_bf16, gemm<Isa, FloatTile<FloatBF16>>);
+  set(DType::Q4_0, DType::Q8_0, quantize_q8_0, gemm<Isa, LegacyTile<Isa, LegacyQ4_0>>);
+  set(DType::Q4_1, DType::Q8_1, quantize_q8_1, gemm<Isa, LegacyTile<Isa, LegacyQ4_1>>);
+  set(DType::Q5_0, DType::Q8_0, quantize_q8_0, gemm<Isa, LegacyTile<Isa, LegacyQ5_0>>);
+  set(DType::Q5_1, DType::Q8_1, quantize_q8_1, gemm<Isa, LegacyTile<Isa, LegacyQ5_1>>);
+  set(DType::Q8_0, DType::Q8_0, quantize_q8_0, gemm<Isa, LegacyTile<Isa, LegacyQ8_0>>);
+  set(DType::Q2_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ2_K>>);
+  set(DType::Q3_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ3_K>>);
+  set(DType::Q4_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ4_K>>);
+  set(DType::Q5_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ5_K>>);
+  set(DType::Q6_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ6_K>>);
+  return t;
+}
+
+}  // namespace
+}  // namespace minnow::kernels::arm
