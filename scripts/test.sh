@@ -18,3 +18,10 @@ ctest --test-dir "${repo_root}/build" --output-on-failure -j "${jobs}"
 "${repo_root}/scripts/build.sh" "${repo_root}/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINNOW_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "${repo_root}/build-asan" --output-on-failure -j "${jobs}" -LE "long|nosan"
+
+# aarch64 kernels, cross-built and run under qemu-aarch64 (tools from scripts/setup.sh).
+if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/null; then
+  "${repo_root}/scripts/test-arm.sh" "${repo_root}/build-arm"
+else
+  echo "test.sh: skipping scripts/test-arm.sh (no aarch64-linux-gnu-g++ / qemu-aarch64; run scripts/setup.sh)" >&2
+fi

@@ -12,6 +12,8 @@
 #elif defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
 #endif
 #if defined(__aarch64__)
 #include "kernels/arm/arm_tables.h"
@@ -67,6 +69,26 @@ CpuFeatures detect_cpu_features() {
   f.neon = (hw & HWCAP_ASIMD) != 0;
   f.dotprod = (hw & HWCAP_ASIMDDP) != 0;
   f.i8mm = (hw2 & HWCAP2_I8MM) != 0;
+  return f;
+}
+
+#elif defined(__aarch64__) && defined(__APPLE__)
+
+namespace {
+
+bool sysctl_flag(const char* name) {
+  int value = 0;
+  size_t size = sizeof(value);
+  return sysctlbyname(name, &value, &size, nullptr, 0) == 0 && value != 0;
+}
+
+}  // namespace
+
+CpuFeatures detect_cpu_features() {
+  CpuFeatures f;
+  f.neon = true;  // mandatory on arm64
+  f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
+  f.i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
   return f;
 }
 
