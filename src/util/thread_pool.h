@@ -1,6 +1,8 @@
 #pragma once
-// Fixed pool of worker threads that run one parallel_for at a time. The calling thread takes
-// part as thread 0, so a pool of n threads starts n-1 workers.
+// Fixed pool of worker threads that run one job at a time. The calling thread takes part as
+// thread 0, so a pool of n threads starts n-1 workers. Decode runs a few hundred short jobs per
+// token, so hand-off is by an atomic generation counter that workers spin on for a short while
+// before sleeping on a condition variable (spinning alone starves an oversubscribed machine).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -31,13 +33,13 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  const std::function<void(int)>* job_ = nullptr;  // published by the generation bump
   std::mutex mu_;
-  std::condition_variable cv_start_;
-  std::condition_variable cv_done_;
-  const std::function<void(int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::condition_variable cv_;
 };
 
 // Physical cores a default should use (performance cores where the kernel tells them apart).
