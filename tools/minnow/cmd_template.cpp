@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "args.h"
-#include "chat/builtin_templates.h"
 #include "chat/template.h"
 #include "commands.h"
 #include "gguf/gguf.h"
+#include "model_chat.h"
 #include "util/error.h"
 
 namespace minnow::cli {
@@ -34,36 +34,11 @@ std::string read_all(const std::string& path) {
   return s;
 }
 
-struct ModelChat {
-  std::string tmpl;
-  std::string bos;
-  std::string eos;
-};
-
-std::string token_text(const gguf::File& f, const gguf::Value* tokens, const char* id_key) {
-  auto id = f.get_uint(id_key);
-  if (!id || !tokens || *id >= tokens->strings.size()) return "";
-  return std::string(tokens->strings[*id]);
-}
-
 ModelChat load_model_chat(const std::string& path) {
   const auto f = gguf::File::open(path);
-  ModelChat m;
-  const gguf::Value* tokens = f->find("tokenizer.ggml.tokens");
-  if (tokens && tokens->type != gguf::ValueType::ARRAY) tokens = nullptr;
-  m.bos = token_text(*f, tokens, "tokenizer.ggml.bos_token_id");
-  m.eos = token_text(*f, tokens, "tokenizer.ggml.eos_token_id");
-  if (auto t = f->get_str("tokenizer.chat_template")) {
-    m.tmpl = std::string(*t);
-    return m;
-  }
-  const std::string arch(f->get_str("general.architecture").value_or(""));
-  std::vector<std::string_view> texts;
-  if (tokens) texts = tokens->strings;
-  auto family = chat::guess_template_family(arch, texts);
-  if (!family) throw Error(path + ": no tokenizer.chat_template and no built-in template for architecture '" + arch + "'");
-  m.tmpl = std::string(*chat::builtin_template(*family));
-  std::fprintf(stderr, "minnow: %s has no chat template; using the built-in '%s' template\n", path.c_str(), family->c_str());
+  ModelChat m = model_chat(*f, path);
+  if (!m.builtin_family.empty())
+    std::fprintf(stderr, "minnow: %s has no chat template; using the built-in '%s' template\n", path.c_str(), m.builtin_family.c_str());
   return m;
 }
 
