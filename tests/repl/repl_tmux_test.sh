@@ -75,7 +75,7 @@ EXPECT1=$(count_tokens "$WORK/turn1.txt")
 printf '<|im_end|>\n<|im_start|>user\nHow are\nyou?<|im_end|>\n<|im_start|>assistant\n' >"$WORK/suffix2.txt"
 EXPECT2=$(count_tokens "$WORK/suffix2.txt")
 
-tmux -L "$SOCK" new-session -d -s "$PANE" -x 160 -y 50 \
+tmux -L "$SOCK" -f /dev/null new-session -d -s "$PANE" -x 160 -y 50 \
   "HOME='$WORK' '$MINNOW' run '$MODEL' -n 24 --temp 0 -t 1 -c 4096; echo \$? >'$WORK/rc'; sleep 60"
 wait_for 'at_prompt' "the first prompt" 20
 
