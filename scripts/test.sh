@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite: the Release build (every test, including the full-size
-# oracle run labelled "long"), then an ASan+UBSan build (every test but "long").
+# oracle run labelled "long"), then an ASan+UBSan build (every test but the "long" and "oracle" ones).
 # Usage: scripts/test.sh [--quick]   (--quick: Release build only, no "long" tests)
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +17,7 @@ ctest --test-dir "${repo_root}/build" --output-on-failure -j "${jobs}"
 
 "${repo_root}/scripts/build.sh" "${repo_root}/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINNOW_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "${repo_root}/build-asan" --output-on-failure -j "${jobs}" -LE "long|nosan"
+  ctest --test-dir "${repo_root}/build-asan" --output-on-failure -j "${jobs}" -LE "long|oracle|nosan"
 
 # aarch64 kernels, cross-built and run under qemu-aarch64 (tools from scripts/setup.sh).
 if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/null; then
