@@ -30,8 +30,13 @@ struct Outcome {
   std::string text;  // render or error message
 };
 
+// Debian's interpreter first: its python3-jinja2 is the reference scripts/setup.sh installs.
+inline std::string python() {
+  return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
 inline bool python_jinja_available() {
-  return std::system("python3 -c 'import jinja2' >/dev/null 2>&1") == 0;
+  return std::system((python() + " -c 'import jinja2' >/dev/null 2>&1").c_str()) == 0;
 }
 
 inline std::vector<Outcome> run_reference(const std::vector<Case>& cases) {
@@ -51,7 +56,7 @@ inline std::vector<Outcome> run_reference(const std::vector<Case>& cases) {
     std::ofstream f(path, std::ios::binary);
     f << batch.dump();
   }
-  std::string cmd = std::string("python3 '") + MINNOW_SOURCE_DIR + "/tests/chat/jinja_reference.py' '" + path + "'";
+  std::string cmd = python() + " '" + MINNOW_SOURCE_DIR + "/tests/chat/jinja_reference.py' '" + path + "'";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("popen failed");
   std::string out;
