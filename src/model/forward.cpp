@@ -8,7 +8,8 @@
 
 namespace minnow {
 
-ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx) : max_batch(max_batch_) {
+ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx, int n_threads)
+    : max_batch(max_batch_) {
   const size_t nb = size_t(max_batch);
   x.resize(nb * size_t(hp.n_embd));
   xn.resize(nb * size_t(hp.n_embd));
@@ -18,8 +19,8 @@ ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx) : m
   attn.resize(nb * size_t(hp.q_dim()));
   gate.resize(nb * size_t(hp.n_ff));
   up.resize(nb * size_t(hp.n_ff));
-  scores.resize(size_t(hp.n_head) * nb * size_t(n_ctx));
-  att16.resize(size_t(hp.n_head) * nb * size_t(n_ctx + hp.head_dim));
+  scores.resize(size_t(n_threads) * size_t(n_ctx));
+  att16.resize(size_t(n_threads) * size_t(n_ctx + hp.head_dim));
 }
 
 namespace {
@@ -45,13 +46,14 @@ void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, 
   const uint16_t* kc = cache.k[size_t(layer)].data();
   const uint16_t* vc = cache.v[size_t(layer)].data();
   const int64_t jobs = nb * hp.n_head;
-  ctx.pool.parallel_for(jobs, 1, [&](int64_t j0, int64_t j1) {
-    for (int64_t j = j0; j < j1; ++j) {
+  const int nt = ctx.pool.size();
+  ctx.pool.run([&](int t) {
+    uint16_t* a16 = s.att16.data() + size_t(t) * size_t(cache.n_ctx + hp.head_dim);
+    const ops::AttnScratch scratch{a16, s.scores.data() + size_t(t) * size_t(cache.n_ctx), a16 + hp.head_dim};
+    for (int64_t j = jobs * t / nt; j < jobs * (t + 1) / nt; ++j) {
       const int64_t i = j / hp.n_head;
       const int h = int(j % hp.n_head);
       const int64_t kv_off = int64_t(h / group) * hp.head_dim;
-      uint16_t* a16 = s.att16.data() + size_t(j) * size_t(cache.n_ctx + hp.head_dim);
-      const ops::AttnScratch scratch{a16, s.scores.data() + size_t(j) * size_t(cache.n_ctx), a16 + hp.head_dim};
       ops::attend_head(ctx, s.q.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim,
                        kc + kv_off, cache.row, vc + kv_off * cache.n_ctx, cache.n_ctx,
                        pos0 + i + 1, hp.head_dim, scale, scratch,

@@ -13,11 +13,13 @@ namespace minnow {
 // Activation buffers for up to `max_batch` tokens at once; reused across calls.
 struct ForwardScratch {
   int max_batch = 0;
-  std::vector<float> x, xn, q, k, v, attn, gate, up, scores;  // scores: [n_head * max_batch][n_ctx]
-  std::vector<uint16_t> att16;  // per (token, head): f16 query [head_dim] + f16 weights [n_ctx]
+  std::vector<float> x, xn, q, k, v, attn, gate, up;
+  // Attention scratch, one slot per thread (not per head: it grows with the context).
+  std::vector<float> scores;    // [n_threads][n_ctx]
+  std::vector<uint16_t> att16;  // [n_threads][head_dim + n_ctx]: f16 query, f16 weights
   std::vector<uint8_t> act;  // converted activations for the quantized kernels
 
-  ForwardScratch(const HParams& hp, int max_batch, int n_ctx);
+  ForwardScratch(const HParams& hp, int max_batch, int n_ctx, int n_threads);
 };
 
 // Runs tokens[i] at position pos0 + i (i < max_batch), writing k/v into the cache at those

@@ -7,11 +7,20 @@
 
 namespace minnow {
 
-Session::Session(const Model& model, const ExecContext& ctx, const SessionOptions& opt)
-    : model_(model), ctx_(ctx), opt_(opt), cache_(model.hparams(), opt.n_ctx),
-      scratch_(model.hparams(), std::max(1, opt.n_batch), opt.n_ctx) {
+namespace {
+
+// Checked before any buffer is sized from them.
+const SessionOptions& validated(const SessionOptions& opt) {
   if (opt.n_ctx <= 0) throw Error("context size must be positive");
+  if (opt.n_batch <= 0) throw Error("batch size must be positive");
+  return opt;
 }
+
+}  // namespace
+
+Session::Session(const Model& model, const ExecContext& ctx, const SessionOptions& opt)
+    : model_(model), ctx_(ctx), opt_(validated(opt)), cache_(model.hparams(), opt_.n_ctx),
+      scratch_(model.hparams(), opt_.n_batch, opt_.n_ctx, ctx.pool.size()) {}
 
 void Session::check_fits(size_t n_new) const {
   if (tokens_.size() + n_new > size_t(opt_.n_ctx))
