@@ -5,7 +5,7 @@
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${MINNOW_SHARED_DIR:-${repo_root}/../shared}"
-"${repo_root}/scripts/build.sh" "${repo_root}/build"
+"${repo_root}/scripts/build.sh" "${repo_root}/build" >&2  # keep stdout for the generated text
 mkdir -p "${repo_root}/out"
 model="${repo_root}/out/qwen2-1.5b-q4_0.gguf"
 [[ -f "${model}" ]] || "${repo_root}/build/minnow" synth qwen2-1.5b "${model}" \
