@@ -24,6 +24,8 @@ enum class ValueType : uint32_t {
 
 // "u32", "string", "array", ... as used in messages.
 std::string_view value_type_name(ValueType t);
+// Bytes of one scalar of this type; 0 for STRING and ARRAY (variable length).
+size_t value_type_size(ValueType t);
 
 // One metadata value. Scalars are decoded; arrays keep a view into the mapping.
 struct Value {

@@ -20,17 +20,6 @@ constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;              // key len, 1-byte key, type, u8
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name len, name, n_dims, dim, type, offset
 
-size_t scalar_size(ValueType t) {
-  switch (t) {
-    case ValueType::U8: case ValueType::I8: case ValueType::BOOL: return 1;
-    case ValueType::U16: case ValueType::I16: return 2;
-    case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
-    case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
-    case ValueType::STRING: case ValueType::ARRAY: return 0;
-  }
-  return 0;
-}
-
 bool known_value_type(uint32_t id) { return id <= uint32_t(ValueType::F64); }
 
 bool valid_utf8(std::string_view s) {
@@ -190,7 +179,7 @@ void read_value(Cursor& c, Value& v, const std::string& what) {
   if (v.elem_type == ValueType::ARRAY) c.fail(what + ": nested arrays are not supported");
   const size_t count_at = c.pos();
   v.count = c.read<uint64_t>(what + " array count");
-  const uint64_t min_elem_bytes = v.elem_type == ValueType::STRING ? 8 : scalar_size(v.elem_type);
+  const uint64_t min_elem_bytes = v.elem_type == ValueType::STRING ? 8 : value_type_size(v.elem_type);
   if (v.count > c.remaining() / min_elem_bytes) {
     c.fail(what + ": array count " + std::to_string(v.count) + " at offset " +
            std::to_string(count_at) + " does not fit in the " + std::to_string(c.remaining()) +
@@ -229,6 +218,17 @@ T load(const uint8_t* p) {
 
 }  // namespace
 
+size_t value_type_size(ValueType t) {
+  switch (t) {
+    case ValueType::U8: case ValueType::I8: case ValueType::BOOL: return 1;
+    case ValueType::U16: case ValueType::I16: return 2;
+    case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
+    case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
+    case ValueType::STRING: case ValueType::ARRAY: return 0;
+  }
+  return 0;
+}
+
 std::string_view value_type_name(ValueType t) {
   switch (t) {
     case ValueType::U8: return "u8";
@@ -249,7 +249,7 @@ std::string_view value_type_name(ValueType t) {
 }
 
 int64_t Value::array_int(uint64_t i) const {
-  const uint8_t* p = array_data + i * scalar_size(elem_type);
+  const uint8_t* p = array_data + i * value_type_size(elem_type);
   switch (elem_type) {
     case ValueType::U8: return load<uint8_t>(p);
     case ValueType::I8: return load<int8_t>(p);
@@ -268,7 +268,7 @@ int64_t Value::array_int(uint64_t i) const {
 }
 
 double Value::array_float(uint64_t i) const {
-  const uint8_t* p = array_data + i * scalar_size(elem_type);
+  const uint8_t* p = array_data + i * value_type_size(elem_type);
   switch (elem_type) {
     case ValueType::F32: return load<float>(p);
     case ValueType::F64: return load<double>(p);

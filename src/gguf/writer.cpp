@@ -34,17 +34,6 @@ class Bytes {
   std::vector<uint8_t> buf_;
 };
 
-size_t elem_size(ValueType t) {
-  switch (t) {
-    case ValueType::U8: case ValueType::I8: case ValueType::BOOL: return 1;
-    case ValueType::U16: case ValueType::I16: return 2;
-    case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
-    case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
-    case ValueType::STRING: case ValueType::ARRAY: return 0;
-  }
-  return 0;
-}
-
 }  // namespace
 
 struct Writer::Impl {
@@ -209,7 +198,7 @@ void Writer::copy_kv(const std::string& key, const Value& v) {
         for (const auto& s : v.strings) m.kv.put_str(s);
       } else if (v.count != 0) {
         if (v.array_data == nullptr) m.fail("key '" + key + "': array without data");
-        m.kv.put_raw(v.array_data, size_t(v.count * elem_size(v.elem_type)));
+        m.kv.put_raw(v.array_data, size_t(v.count * value_type_size(v.elem_type)));
       }
       break;
   }

@@ -66,6 +66,15 @@ double kl_divergence(std::span<const float> p_logits, std::span<const float> q_l
   return std::max(kl, 0.0);
 }
 
+double top2_margin(std::span<const float> row) {
+  const size_t top = size_t(std::max_element(row.begin(), row.end()) - row.begin());
+  float second = -INFINITY;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i != top) second = std::max(second, row[i]);
+  }
+  return double(row[top]) - double(second);
+}
+
 Comparison compare_logits(std::span<const float> llama, std::span<const float> other, int n_vocab,
                           double margin) {
   if (n_vocab <= 0 || llama.size() % size_t(n_vocab) != 0 || llama.empty()) {
@@ -88,11 +97,7 @@ Comparison compare_logits(std::span<const float> llama, std::span<const float> o
       c.max_kl_position = pos;
     }
     const size_t top = size_t(std::max_element(p.begin(), p.end()) - p.begin());
-    float second = -INFINITY;
-    for (size_t i = 0; i < p.size(); ++i) {
-      if (i != top) second = std::max(second, p[i]);
-    }
-    if (double(p[top]) - double(second) > margin) {
+    if (top2_margin(p) > margin) {
       ++c.top1_checked;
       if (size_t(std::max_element(q.begin(), q.end()) - q.begin()) == top) {
         ++c.top1_agree;

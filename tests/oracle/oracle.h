@@ -62,6 +62,9 @@ struct Comparison {
   std::string summary() const;  // one line for test failure messages and reports
 };
 
+// Largest minus second-largest logit of one row.
+double top2_margin(std::span<const float> row);
+
 // Compares row-major [n_positions * n_vocab] logit arrays; throws minnow::Error on size mismatch.
 Comparison compare_logits(std::span<const float> llama, std::span<const float> other, int n_vocab,
                           double margin = 0.1);

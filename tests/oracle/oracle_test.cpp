@@ -62,19 +62,6 @@ constexpr double kMinTop1RateAtIssueMargin = 0.98;
 // undecided: llama.cpp's own top-2 margin there is at most 0.1.
 constexpr double kTieMargin = 0.1;
 
-double top2_margin(const float* row, int n_vocab) {
-  float a = -INFINITY, b = -INFINITY;
-  for (int i = 0; i < n_vocab; ++i) {
-    if (row[i] > a) {
-      b = a;
-      a = row[i];
-    } else if (row[i] > b) {
-      b = row[i];
-    }
-  }
-  return double(a) - double(b);
-}
-
 Comparison expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false) {
   const Reference r = make_reference(path, kPromptText);
   const std::vector<float> ours = minnow_logits(path, r.tokens());
@@ -86,8 +73,8 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
     const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()));
     const size_t same = matching_prefix(gen, r.continuation);
     if (same < gen.size()) {
-      const float* row = r.logits.data() + (r.prompt.size() - 1 + same) * size_t(r.n_vocab);
-      const double margin = top2_margin(row, r.n_vocab);
+      const double margin = top2_margin(std::span<const float>(r.logits).subspan(
+          (r.prompt.size() - 1 + same) * size_t(r.n_vocab), size_t(r.n_vocab)));
       std::printf("[oracle] %s: free greedy parts at token %zu, llama.cpp top-2 margin there %.4g\n",
                   path.c_str(), same, margin);
       EXPECT_LT(margin, kTieMargin) << path << ": free greedy generation diverges at token " << same
