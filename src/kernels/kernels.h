@@ -27,11 +27,32 @@ struct GemmArgs {
 
 using ActQuantFn = void (*)(const float* x, void* out, int64_t k);
 using GemmFn = void (*)(const GemmArgs& args, int64_t r0, int64_t r1);
+using ActBytesFn = size_t (*)(int64_t k);
+// Packs one group of rows: src holds `rows` GGUF rows of k elements, src_row_bytes apart.
+using PackFn = void (*)(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
+// Dequantizes row `row` (< rows) of one packed group into out[k].
+using UnpackRowFn = void (*)(const uint8_t* group, int row, int64_t k, float* out);
+
+// Weights repacked once at load: `rows` consecutive rows interleaved block by block into one
+// group, so a GEMM pass reads one sequential stream and produces `rows` outputs at once, with
+// no horizontal sums. A group takes exactly the bytes of its rows (the blocks' fields are only
+// regrouped), so packed and plain tensors have the same size.
+struct PackedKernels {
+  int rows = 0;                      // rows per group; 0: the type has no packed form here
+  ActQuantFn quantize_act = nullptr; // activation format of this gemm (may differ from plain)
+  ActBytesFn act_row_bytes = nullptr;
+  PackFn pack = nullptr;
+  UnpackRowFn unpack_row = nullptr;
+  // GemmArgs as for plain rows, except a.w is packed: group g starts at g * rows * w_row_bytes.
+  // r0 and r1 are multiples of rows.
+  GemmFn gemm = nullptr;
+};
 
 struct TypeKernels {
   DType act_type = DType::F32;       // format activations are converted to before gemm
   ActQuantFn quantize_act = nullptr;
   GemmFn gemm = nullptr;             // null: type not supported by this table
+  PackedKernels packed{};
 };
 
 struct KernelTable {

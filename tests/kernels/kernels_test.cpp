@@ -2,6 +2,7 @@
 // only float summation order differs), and the reference against dequantize + double dot.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/packed.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"
 #include "quant/types.h"
@@ -278,6 +280,93 @@ TEST_P(KernelTables, ReferenceMatchesDequantizedDot) {
       EXPECT_NEAR(y, float_input, act_error_bound + min_term_bound + 1e-5 * magnitude)
           << type_name(t) << " vs float activations, b=" << b << " r=" << r;
     }
+  }
+}
+
+// Packed (row-interleaved) layouts: packing loses nothing (every row unpacks to exactly its
+// dequantized GGUF row) and the packed gemm agrees with the reference on the plain rows.
+TEST_P(KernelTables, PackedMatchesReference) {
+  const DType t = GetParam();
+  const TypeKernels& ref = reference_kernels().for_type(t);
+  const int64_t k = awkward_k(t);
+  std::mt19937 rng(4321 + static_cast<uint32_t>(t));
+  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+    const PackedKernels& pk = table->for_type(t).packed;
+    if (pk.rows == 0) continue;
+    ASSERT_TRUE(pk.quantize_act && pk.act_row_bytes && pk.pack && pk.unpack_row && pk.gemm) << table->isa;
+    const int64_t rows = 5 * pk.rows;
+    const size_t rb = row_bytes(t, uint64_t(k));
+    const std::vector<uint8_t> weights[] = {quantized_rows(rng, t, rows, k), random_bit_rows(rng, t, rows, k)};
+    for (size_t wi = 0; wi < 2; ++wi) {
+      const std::vector<uint8_t>& w = weights[wi];
+      std::vector<uint8_t> p(w.size());
+      for (int64_t g = 0; g < rows / pk.rows; ++g)
+        pk.pack(w.data() + size_t(g * pk.rows) * rb, rb, k, p.data() + size_t(g * pk.rows) * rb);
+      std::vector<float> want(static_cast<size_t>(k)), got(static_cast<size_t>(k));
+      for (int64_t r = 0; r < rows; ++r) {
+        dequantize_row(t, w.data() + size_t(r) * rb, want.data(), k);
+        pk.unpack_row(p.data() + size_t(r / pk.rows * pk.rows) * rb, int(r % pk.rows), k, got.data());
+        for (int64_t i = 0; i < k; ++i)
+          ASSERT_EQ(std::bit_cast<uint32_t>(got[size_t(i)]), std::bit_cast<uint32_t>(want[size_t(i)]))
+              << table->isa << " " << type_name(t) << " unpack row " << r << " element " << i;
+      }
+      for (const int64_t nb : {1, 2, 3, 5, 9, 70}) {
+        const std::vector<float> xf = activations(rng, nb, k);
+        const std::vector<uint8_t> x = quantize_acts(ref, xf, nb, k);
+        const size_t xpb = pk.act_row_bytes(k);
+        std::vector<uint8_t> xp(xpb * size_t(nb));
+        for (int64_t b = 0; b < nb; ++b) pk.quantize_act(xf.data() + b * k, xp.data() + size_t(b) * xpb, k);
+        const std::vector<float> scale = output_scales(run_gemm(ref, t, w, x, k, rows, nb, 0, rows), nb, rows);
+        const int64_t g = pk.rows;
+        for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {g, rows - g}, {2 * g, 3 * g}}) {
+          const std::string what = std::string(table->isa) + " packed " + type_name(t) + " weights#" +
+                                   std::to_string(wi) + " nb=" + std::to_string(nb) + " rows=[" +
+                                   std::to_string(r0) + "," + std::to_string(r1) + ")";
+          const GemmRun want_y = run_gemm(ref, t, w, x, k, rows, nb, r0, r1);
+          GemmRun got_y{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
+          GemmArgs a;
+          a.w = p.data();
+          a.w_row_bytes = rb;
+          a.k = k;
+          a.x = xp.data();
+          a.x_row_bytes = xpb;
+          a.nb = nb;
+          a.y = got_y.y.data();
+          a.y_stride = got_y.stride;
+          pk.gemm(a, r0, r1);
+          expect_close(got_y, want_y, scale, nb, r0, r1, what);
+        }
+      }
+    }
+  }
+}
+
+TEST(Kernels, PackedQ8SMatchesQ8_0) {
+  std::mt19937 rng(5);
+  const int64_t k = 13 * 32;
+  std::vector<float> x = random_floats(rng, size_t(k));
+  std::fill(x.begin(), x.begin() + 32, 0.0f);
+  std::vector<uint8_t> q8(act_row_bytes(DType::Q8_0, k));
+  reference_kernels().for_type(DType::Q4_0).quantize_act(x.data(), q8.data(), k);
+  std::vector<uint8_t> want(packed::q8s_row_bytes(k));
+  packed::quantize_q8s_ref(x.data(), want.data(), k);
+  const auto* b = reinterpret_cast<const block_q8_0*>(q8.data());
+  const auto* s = reinterpret_cast<const packed::Q8S*>(want.data());
+  for (int64_t j = 0; j < k / 32; ++j) {
+    ASSERT_EQ(s[j].d, fp16_to_f32(b[j].d));
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) {
+      ASSERT_EQ(s[j].qs[i], b[j].qs[i]);
+      sum += b[j].qs[i];
+    }
+    ASSERT_EQ(s[j].sum, sum);
+  }
+  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+    const PackedKernels& pk = table->for_type(DType::Q4_0).packed;
+    if (pk.act_row_bytes != packed::q8s_row_bytes) continue;
+    std::vector<uint8_t> got(want.size());
+    pk.quantize_act(x.data(), got.data(), k);
+    EXPECT_EQ(got, want) << table->isa;
   }
 }
 

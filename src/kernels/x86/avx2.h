@@ -10,6 +10,7 @@ namespace minnow::kernels::avx2 {
 void quantize_q8_0(const float* x, void* out, int64_t k);
 void quantize_q8_1(const float* x, void* out, int64_t k);
 void quantize_q8_k(const float* x, void* out, int64_t k);
+void quantize_q8s(const float* x, void* out, int64_t k);  // packed::Q8S
 void copy_f32(const float* x, void* out, int64_t k);
 void convert_f16(const float* x, void* out, int64_t k);
 void convert_bf16(const float* x, void* out, int64_t k);
@@ -27,5 +28,9 @@ void gemm_q3_k(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_k(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q5_k(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q6_k(const GemmArgs& a, int64_t r0, int64_t r1);
+
+// Packed (8-row interleaved) layouts of kernels/packed.h.
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 
 }  // namespace minnow::kernels::avx2

@@ -1,6 +1,7 @@
 // AVX2 activation conversion: byte-identical to the scalar reference quantizers (same scale
 // formulas, same round-to-nearest-even), only vectorised.
 #include "kernels/layout.h"
+#include "kernels/packed.h"
 #include "kernels/x86/avx2_common.h"
 
 namespace minnow::kernels::avx2 {
@@ -61,6 +62,15 @@ void quantize_q8_0(const float* x, void* out, int64_t k) {
   for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
     const Block32 b = quantize_block32(x + ib * L::kQK, y[ib].qs);
     y[ib].d = to_half(b.d);
+  }
+}
+
+void quantize_q8s(const float* x, void* out, int64_t k) {
+  auto* y = static_cast<packed::Q8S*>(out);
+  for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
+    const Block32 b = quantize_block32(x + ib * L::kQK, y[ib].qs);
+    y[ib].d = half_to_float(to_half(b.d));
+    y[ib].sum = b.sum;
   }
 }
 

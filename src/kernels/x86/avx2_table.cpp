@@ -1,4 +1,5 @@
 // The AVX2 kernel table. Built without ISA flags: it only takes the kernels' addresses.
+#include "kernels/packed.h"
 #include "kernels/tables.h"
 #include "kernels/x86/avx2.h"
 
@@ -24,6 +25,12 @@ constexpr KernelTable make_avx2_table() {
   set(DType::Q4_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q4_k);
   set(DType::Q5_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q5_k);
   set(DType::Q6_K, DType::Q8_K, avx2::quantize_q8_k, avx2::gemm_q6_k);
+
+  auto set_packed = [&t](DType w, PackedKernels p) { t.types[static_cast<uint32_t>(w)].packed = p; };
+  set_packed(DType::Q4_0, {packed::kRows, avx2::quantize_q8s, packed::q8s_row_bytes, packed::pack_q4_0x8,
+                           packed::unpack_row_q4_0x8, avx2::gemm_q4_0_x8});
+  set_packed(DType::Q8_0, {packed::kRows, avx2::quantize_q8s, packed::q8s_row_bytes, packed::pack_q8_0x8,
+                           packed::unpack_row_q8_0x8, avx2::gemm_q8_0_x8});
   return t;
 }
 

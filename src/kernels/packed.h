@@ -1,0 +1,48 @@
+#pragma once
+// Row-interleaved ("packed") layouts of the legacy 32-element types, their scalar pack/unpack,
+// and the activation block their GEMMs consume. Layouts are plain data shared by every ISA;
+// each ISA's gemm reads them (see PackedKernels in kernels.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/layout.h"
+
+namespace minnow::kernels::packed {
+
+inline constexpr int kRows = 8;  // rows per group for every packed layout here
+
+// Block j of 8 rows of Q4_0. qs is four 32-byte lanes-of-rows: bytes [32 m + 4 r + i] =
+// byte (4 m + i) of row r's block, so one 32-byte load holds 4 packed bytes of each row,
+// i.e. elements 4m..4m+3 (low nibbles) and 16+4m..16+4m+3 (high nibbles).
+struct Q4_0x8 {
+  uint16_t d[kRows];
+  uint8_t qs[kRows * layout::kQK / 2];
+};
+static_assert(sizeof(Q4_0x8) == kRows * sizeof(layout::Q4_0));
+
+// Block j of 8 rows of Q8_0: qs bytes [32 m + 4 r + i] = element (4 m + i) of row r.
+struct Q8_0x8 {
+  uint16_t d[kRows];
+  int8_t qs[kRows * layout::kQK];
+};
+static_assert(sizeof(Q8_0x8) == kRows * sizeof(layout::Q8_0));
+
+// Activation block for the packed legacy GEMMs: Q8_0's values and scale (widened to float,
+// the same value) plus the sum of the values, so a weight offset (Q4_0's 8) costs one subtract.
+struct Q8S {
+  float d;
+  int32_t sum;
+  int8_t qs[layout::kQK];
+};
+static_assert(sizeof(Q8S) == 40);
+
+size_t q8s_row_bytes(int64_t k);
+// Reference quantizer: the same d and qs as the reference act_q8_0.
+void quantize_q8s_ref(const float* x, void* out, int64_t k);
+
+void pack_q4_0x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
+void unpack_row_q4_0x8(const uint8_t* group, int row, int64_t k, float* out);
+void pack_q8_0x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
+void unpack_row_q8_0x8(const uint8_t* group, int row, int64_t k, float* out);
+
+}  // namespace minnow::kernels::packed

@@ -1,0 +1,80 @@
+// Scalar packing, unpacking and activation quantization for the packed legacy layouts.
+#include <cstring>
+
+#include "kernels/kernels.h"
+#include "kernels/packed.h"
+#include "util/fp16.h"
+
+namespace minnow::kernels::packed {
+namespace {
+
+namespace L = layout;
+
+template <class Block>
+const Block& src_block(const uint8_t* src, size_t src_row_bytes, int row, int64_t j) {
+  return reinterpret_cast<const Block*>(src + size_t(row) * src_row_bytes)[j];
+}
+
+}  // namespace
+
+size_t q8s_row_bytes(int64_t k) { return size_t(k / L::kQK) * sizeof(Q8S); }
+
+void quantize_q8s_ref(const float* x, void* out, int64_t k) {
+  const ActQuantFn q8_0 = reference_kernels().for_type(DType::Q4_0).quantize_act;
+  auto* y = static_cast<Q8S*>(out);
+  for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
+    L::Q8_0 b;
+    q8_0(x + ib * L::kQK, &b, L::kQK);
+    y[ib].d = fp16_to_f32(b.d);
+    int32_t sum = 0;
+    for (int i = 0; i < L::kQK; ++i) sum += b.qs[i];
+    y[ib].sum = sum;
+    std::memcpy(y[ib].qs, b.qs, sizeof(b.qs));
+  }
+}
+
+void pack_q4_0x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst) {
+  auto* out = reinterpret_cast<Q4_0x8*>(dst);
+  for (int64_t j = 0; j < k / L::kQK; ++j) {
+    for (int r = 0; r < kRows; ++r) {
+      const auto& b = src_block<L::Q4_0>(src, src_row_bytes, r, j);
+      out[j].d[r] = b.d;
+      for (int m = 0; m < 4; ++m) std::memcpy(out[j].qs + 32 * m + 4 * r, b.qs + 4 * m, 4);
+    }
+  }
+}
+
+void unpack_row_q4_0x8(const uint8_t* group, int row, int64_t k, float* out) {
+  const auto* in = reinterpret_cast<const Q4_0x8*>(group);
+  for (int64_t j = 0; j < k / L::kQK; ++j, out += L::kQK) {
+    const float d = fp16_to_f32(in[j].d[row]);
+    for (int m = 0; m < 4; ++m)
+      for (int i = 0; i < 4; ++i) {
+        const uint8_t byte = in[j].qs[32 * m + 4 * row + i];
+        out[4 * m + i] = float(int(byte & 0xF) - 8) * d;
+        out[16 + 4 * m + i] = float(int(byte >> 4) - 8) * d;
+      }
+  }
+}
+
+void pack_q8_0x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst) {
+  auto* out = reinterpret_cast<Q8_0x8*>(dst);
+  for (int64_t j = 0; j < k / L::kQK; ++j) {
+    for (int r = 0; r < kRows; ++r) {
+      const auto& b = src_block<L::Q8_0>(src, src_row_bytes, r, j);
+      out[j].d[r] = b.d;
+      for (int m = 0; m < 8; ++m) std::memcpy(out[j].qs + 32 * m + 4 * r, b.qs + 4 * m, 4);
+    }
+  }
+}
+
+void unpack_row_q8_0x8(const uint8_t* group, int row, int64_t k, float* out) {
+  const auto* in = reinterpret_cast<const Q8_0x8*>(group);
+  for (int64_t j = 0; j < k / L::kQK; ++j, out += L::kQK) {
+    const float d = fp16_to_f32(in[j].d[row]);
+    for (int m = 0; m < 8; ++m)
+      for (int i = 0; i < 4; ++i) out[4 * m + i] = float(in[j].qs[32 * m + 4 * row + i]) * d;
+  }
+}
+
+}  // namespace minnow::kernels::packed

@@ -1,0 +1,119 @@
+// AVX2 GEMM over the packed (8-row interleaved) Q4_0 and Q8_0 layouts against Q8S
+// activations. One 32-bit lane per weight row: a 4-byte activation group is broadcast to all
+// lanes and multiplied with 4 weights of each of the 8 rows, so the 8 row sums end in one
+// vector, are scaled by the 8 row scales at once and stored with no horizontal sums.
+#include "kernels/packed.h"
+#include "kernels/x86/avx2_common.h"
+
+namespace minnow::kernels::avx2 {
+namespace {
+
+using packed::kRows;
+using packed::Q8S;
+
+inline __m256i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return _mm256_set1_epi32(v);
+}
+
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline __m256 row_scales(const uint16_t* d) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
+}
+
+// Q4_0: unsigned nibbles q with value q - 8; sum(q*x) - 8*sum(x) per row. Eight products of
+// at most 2*15*127 fit int16, so the pair sums are added as int16 and widened once.
+struct PackedQ4_0 {
+  using Block = packed::Q4_0x8;
+  struct W {
+    __m256i q[8];  // q[2m]: low nibbles (elements 4m..4m+3), q[2m+1]: high (16+4m..16+4m+3)
+    __m256 d;
+  };
+  static void load(const Block& b, W& w) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    for (int m = 0; m < 4; ++m) {
+      const __m256i v = load32(b.qs + 32 * m);
+      w.q[2 * m] = _mm256_and_si256(v, low4);
+      w.q[2 * m + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    }
+    w.d = row_scales(b.d);
+  }
+  static __m256i dot(const W& w, const Q8S& x) {
+    __m256i s[4];
+    for (int m = 0; m < 4; ++m)
+      s[m] = _mm256_add_epi16(_mm256_maddubs_epi16(w.q[2 * m], bcast4(x.qs + 4 * m)),
+                              _mm256_maddubs_epi16(w.q[2 * m + 1], bcast4(x.qs + 16 + 4 * m)));
+    const __m256i s16 = _mm256_add_epi16(_mm256_add_epi16(s[0], s[1]), _mm256_add_epi16(s[2], s[3]));
+    return _mm256_sub_epi32(_mm256_madd_epi16(s16, _mm256_set1_epi16(1)), _mm256_set1_epi32(8 * x.sum));
+  }
+};
+
+// Q8_0: signed x signed. maddubs needs one unsigned operand: |w| against x with w's sign.
+// A pair sum reaches 2*128*127, so each product vector is widened before adding.
+struct PackedQ8_0 {
+  using Block = packed::Q8_0x8;
+  struct W {
+    __m256i q[8];  // elements 4m..4m+3 of each row
+    __m256 d;
+  };
+  static void load(const Block& b, W& w) {
+    for (int m = 0; m < 8; ++m) w.q[m] = load32(b.qs + 32 * m);
+    w.d = row_scales(b.d);
+  }
+  static __m256i dot(const W& w, const Q8S& x) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int m = 0; m < 8; ++m) {
+      const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(w.q[m]), _mm256_sign_epi8(bcast4(x.qs + 4 * m), w.q[m]));
+      s[m & 1] = _mm256_add_epi32(s[m & 1], _mm256_madd_epi16(p, ones));
+    }
+    return _mm256_add_epi32(s[0], s[1]);
+  }
+};
+
+// One group of 8 rows against N activation rows, over all blocks.
+template <class P, int N>
+void tile(const GemmArgs& a, int64_t r, int64_t b) {
+  const auto* w = reinterpret_cast<const typename P::Block*>(a.w + size_t(r) * a.w_row_bytes);
+  const Q8S* x[N];
+  for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8S*>(a.x + size_t(b + n) * a.x_row_bytes);
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  const int64_t blocks = a.k / layout::kQK;
+  for (int64_t j = 0; j < blocks; ++j) {
+    typename P::W wv;
+    P::load(w[j], wv);
+    for (int n = 0; n < N; ++n) {
+      const __m256 d = _mm256_mul_ps(wv.d, _mm256_broadcast_ss(&x[n][j].d));
+      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::dot(wv, x[n][j])), d, acc[n]);
+    }
+  }
+  for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
+}
+
+template <class P>
+void packed_gemm(const GemmArgs& a, int64_t r0, int64_t r1) {
+  const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
+  for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
+    const int64_t b1 = b0 + chunk < a.nb ? b0 + chunk : a.nb;
+    for (int64_t r = r0; r < r1; r += kRows) {
+      int64_t b = b0;
+      for (; b + 4 <= b1; b += 4) tile<P, 4>(a, r, b);
+      switch (b1 - b) {
+        case 3: tile<P, 3>(a, r, b); break;
+        case 2: tile<P, 2>(a, r, b); break;
+        case 1: tile<P, 1>(a, r, b); break;
+        default: break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm<PackedQ4_0>(a, r0, r1); }
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm<PackedQ8_0>(a, r0, r1); }
+
+}  // namespace minnow::kernels::avx2
