@@ -37,6 +37,7 @@ struct Q8S {
 static_assert(sizeof(Q8S) == 40);
 
 size_t q8s_row_bytes(int64_t k);
+size_t q8k_row_bytes(int64_t k);  // plain Q8_K rows, for packed K-quant GEMMs
 // Reference quantizer: the same d and qs as the reference act_q8_0.
 void quantize_q8s_ref(const float* x, void* out, int64_t k);
 

@@ -25,13 +25,13 @@ struct Matrices {
   size_t matrix_bytes = 0, copies = 0;
 };
 
-const Matrices& matrices(DType t) {
+const Matrices& matrices(DType t, bool packed) {
   // Bench-only memo; the threads of a multi-threaded run all ask for it at start.
   static std::mutex mutex;
-  static std::list<std::pair<DType, Matrices>> cache;
+  static std::list<std::pair<std::pair<DType, bool>, Matrices>> cache;
   std::lock_guard lock(mutex);
-  for (auto& [type, m] : cache)
-    if (type == t) return m;
+  for (auto& [key, m] : cache)
+    if (key == std::pair{t, packed}) return m;
   Matrices m;
   const size_t rb = row_bytes(t, kK);
   m.matrix_bytes = rb * kRows;
@@ -44,26 +44,39 @@ const Matrices& matrices(DType t) {
     for (float& f : row) f = dist(rng);
     quantize_row(t, row.data(), m.bytes.data() + size_t(r) * rb, kK);
   }
+  if (packed) {  // the same rows, interleaved in groups as the model loader does
+    const PackedKernels& pk = best_kernels(detect_cpu_features()).for_type(t).packed;
+    std::vector<uint8_t> plain(m.bytes.begin(), m.bytes.begin() + std::ptrdiff_t(m.matrix_bytes));
+    for (int64_t r = 0; r < kRows; r += pk.rows) pk.pack(plain.data() + size_t(r) * rb, rb, kK, m.bytes.data() + size_t(r) * rb);
+  }
   for (size_t c = 1; c < m.copies; ++c) std::memcpy(m.bytes.data() + c * m.matrix_bytes, m.bytes.data(), m.matrix_bytes);
-  cache.emplace_back(t, std::move(m));
+  cache.emplace_back(std::pair{t, packed}, std::move(m));
   return cache.back().second;
 }
 
-void BM_Gemm(benchmark::State& state, DType t) {
+// packed: the type's row-interleaved layout and gemm (skipped where the table has none).
+void run_gemm_bench(benchmark::State& state, DType t, bool packed) {
   const KernelTable& table = best_kernels(detect_cpu_features());
-  const TypeKernels& tk = table.for_type(t);
+  const TypeKernels& plain = table.for_type(t);
+  if (packed && plain.packed.rows == 0) {
+    state.SkipWithError("no packed layout for this type");
+    return;
+  }
+  const ActQuantFn quantize_act = packed ? plain.packed.quantize_act : plain.quantize_act;
+  const GemmFn gemm = packed ? plain.packed.gemm : plain.gemm;
+  const size_t x_row_bytes = packed ? plain.packed.act_row_bytes(kK) : act_row_bytes(plain.act_type, kK);
   const int64_t nb = state.range(0);
-  const Matrices& m = matrices(t);
-  std::vector<uint8_t> xq(act_row_bytes(tk.act_type, kK) * size_t(nb));
+  const Matrices& m = matrices(t, packed);
+  std::vector<uint8_t> xq(x_row_bytes * size_t(nb));
   std::mt19937 rng(2);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> xf(static_cast<size_t>(kK));
   for (int64_t b = 0; b < nb; ++b) {
     for (float& f : xf) f = dist(rng);
-    tk.quantize_act(xf.data(), xq.data() + size_t(b) * act_row_bytes(tk.act_type, kK), kK);
+    quantize_act(xf.data(), xq.data() + size_t(b) * x_row_bytes, kK);
   }
   std::vector<float> y(size_t(kRows * nb));
-  const int64_t per_thread = kRows / state.threads();
+  const int64_t per_thread = kRows / state.threads() / 8 * 8;
   const int64_t r0 = per_thread * state.thread_index(), r1 = r0 + per_thread;
   size_t copy = 0;
   for (auto _ : state) {
@@ -72,17 +85,20 @@ void BM_Gemm(benchmark::State& state, DType t) {
     a.w_row_bytes = row_bytes(t, kK);
     a.k = kK;
     a.x = xq.data();
-    a.x_row_bytes = act_row_bytes(tk.act_type, kK);
+    a.x_row_bytes = x_row_bytes;
     a.nb = nb;
     a.y = y.data();
     a.y_stride = kRows;
-    tk.gemm(a, r0, r1);
+    gemm(a, r0, r1);
     benchmark::ClobberMemory();
     copy = (copy + 1) % m.copies;
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * per_thread * int64_t(row_bytes(t, kK)));
-  state.SetLabel(std::string(table.isa));
+  state.SetLabel(std::string(table.isa) + (packed ? " packed" : ""));
 }
+
+void BM_Gemm(benchmark::State& state, DType t) { run_gemm_bench(state, t, false); }
+void BM_Packed(benchmark::State& state, DType t) { run_gemm_bench(state, t, true); }
 
 void BM_MemoryRead(benchmark::State& state) {
   static std::vector<uint64_t> buf(kWorkingSet / sizeof(uint64_t), 1);
@@ -106,6 +122,10 @@ BENCHMARK_CAPTURE(BM_Gemm, q4_0, DType::Q4_0)->Arg(1)->Arg(8)->Threads(1)->Threa
 BENCHMARK_CAPTURE(BM_Gemm, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Packed, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q5_K, DType::Q5_K)->Arg(1)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, f16, DType::F16)->Arg(1)->Threads(1)->UseRealTime();
 
