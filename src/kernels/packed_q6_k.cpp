@@ -1,0 +1,74 @@
+// Scalar packing and unpacking of the packed Q6_K layout (kernels/packed_q6_k.h).
+#include "kernels/packed_q6_k.h"
+
+#include "util/fp16.h"
+
+namespace minnow::kernels::packed {
+namespace {
+
+namespace L = layout;
+
+constexpr int kChunkBytes = kRows * kQ6ChunksPerGroup;
+
+// The unsigned 6-bit values (stored value + 32) of one plain Q6_K super-block, in element order.
+void q6_values(const L::Q6_K& b, uint8_t q[L::kQKK]) {
+  for (int half = 0; half < 2; ++half) {
+    const uint8_t* ql = b.ql + 64 * half;
+    const uint8_t* qh = b.qh + 32 * half;
+    uint8_t* out = q + 128 * half;
+    for (int l = 0; l < 32; ++l) {
+      out[l] = uint8_t((ql[l] & 0xF) | ((qh[l] & 3) << 4));
+      out[l + 32] = uint8_t((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+      out[l + 64] = uint8_t((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+      out[l + 96] = uint8_t((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+    }
+  }
+}
+
+// Shift of the two bits of chunk 3 that byte plane v (< 3) carries in its bits 6-7.
+constexpr int chunk3_shift(int v) { return 4 - 2 * v; }
+
+}  // namespace
+
+void pack_q6_k_x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst) {
+  auto* out = reinterpret_cast<Q6_Kx8*>(dst);
+  uint8_t q[L::kQKK];
+  for (int64_t j = 0; j < k / L::kQKK; ++j) {
+    Q6_Kx8& o = out[j];
+    for (int r = 0; r < kRows; ++r) {
+      const L::Q6_K& b = reinterpret_cast<const L::Q6_K*>(src + size_t(r) * src_row_bytes)[j];
+      q6_values(b, q);
+      o.d[r] = b.d;
+      for (int g = 0; g < kQ6Groups; ++g) {
+        o.scales[g / 2][q6_k_x8_scale_byte(r, g % 2)] = b.scales[g];
+        for (int i = 0; i < kQ6ChunksPerGroup; ++i) {
+          const uint8_t* chunk = q + 16 * g + i;  // element i of chunk c at chunk[4 c]
+          for (int v = 0; v < 3; ++v)
+            o.q[g][v][4 * r + i] = uint8_t(chunk[4 * v] | (((chunk[12] >> chunk3_shift(v)) & 3) << 6));
+        }
+      }
+    }
+  }
+}
+
+void unpack_row_q6_k_x8(const uint8_t* group, int row, int64_t k, float* out) {
+  const auto* in = reinterpret_cast<const Q6_Kx8*>(group);
+  for (int64_t j = 0; j < k / L::kQKK; ++j, out += L::kQKK) {
+    const Q6_Kx8& b = in[j];
+    const float d = fp16_to_f32(b.d[row]);
+    for (int g = 0; g < kQ6Groups; ++g) {
+      const int8_t scale = b.scales[g / 2][q6_k_x8_scale_byte(row, g % 2)];
+      for (int i = 0; i < kQ6ChunksPerGroup; ++i) {
+        int chunk3 = 0;
+        for (int v = 0; v < 3; ++v) {
+          const uint8_t byte = b.q[g][v][4 * row + i];
+          out[16 * g + 4 * v + i] = d * scale * (int(byte & 0x3F) - 32);
+          chunk3 |= (byte >> 6) << chunk3_shift(v);
+        }
+        out[16 * g + 12 + i] = d * scale * (chunk3 - 32);
+      }
+    }
+  }
+}
+
+}  // namespace minnow::kernels::packed

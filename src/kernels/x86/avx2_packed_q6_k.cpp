@@ -1,0 +1,109 @@
+// AVX2 GEMM over packed Q6_K (kernels/packed_q6_k.h) against plain Q8_K activations.
+//
+// One 32-bit lane per weight row: 4 activation bytes are broadcast to all lanes and multiplied
+// with 4 unsigned 6-bit weights q of each of the 8 rows (maddubs). Two such products of one
+// 16-element group still fit int16 (4 * 63 * 128), so they are added as int16 and then scaled
+// by the rows' group scales with one madd against a vector holding each row's scale in both
+// halves of its lane. The -32 offset of the stored values is taken off once per pair of groups
+// as 32 * scale * bsum (Q8_K's per-16 sums), exactly, in int32; the super-block's int32 sums
+// (at most 16 * 128 * 16 * 63 * 128 in magnitude) are then scaled by the 8 rows' d at once.
+#include "kernels/layout.h"
+#include "kernels/packed_q6_k.h"
+#include "kernels/x86/avx2_common.h"
+
+namespace minnow::kernels::avx2 {
+namespace {
+
+using packed::kRows;
+using packed::Q6_Kx8;
+using Q8_K = layout::Q8_K;
+
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline __m256i bcast4(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return _mm256_set1_epi32(v);
+}
+
+// The 4 chunk vectors of one group (unsigned values 0..63, 4 per row lane).
+struct Group {
+  __m256i q[4];
+};
+
+inline Group decode_group(const uint8_t (*planes)[kRows * packed::kQ6ChunksPerGroup]) {
+  const __m256i low6 = _mm256_set1_epi8(0x3F), top2 = _mm256_set1_epi8(int8_t(0xC0));
+  const __m256i a = load32(planes[0]), b = load32(planes[1]), c = load32(planes[2]);
+  Group g;
+  g.q[0] = _mm256_and_si256(a, low6);
+  g.q[1] = _mm256_and_si256(b, low6);
+  g.q[2] = _mm256_and_si256(c, low6);
+  // Masked before the 16-bit shifts, so no bits cross into the neighbouring byte.
+  const __m256i hi = _mm256_or_si256(_mm256_srli_epi16(_mm256_and_si256(a, top2), 2),
+                                     _mm256_srli_epi16(_mm256_and_si256(b, top2), 4));
+  g.q[3] = _mm256_or_si256(hi, _mm256_srli_epi16(_mm256_and_si256(c, top2), 6));
+  return g;
+}
+
+// Per row lane: scale * sum over the group's 16 elements of q * x.
+inline __m256i group_dot(const Group& g, const int8_t* x, __m256i scale) {
+  const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(g.q[0], bcast4(x)),
+                                       _mm256_maddubs_epi16(g.q[1], bcast4(x + 4)));
+  const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(g.q[2], bcast4(x + 8)),
+                                       _mm256_maddubs_epi16(g.q[3], bcast4(x + 12)));
+  return _mm256_add_epi32(_mm256_madd_epi16(p01, scale), _mm256_madd_epi16(p23, scale));
+}
+
+// One group of 8 rows against N activation rows, over all super-blocks.
+template <int N>
+void tile(const GemmArgs& a, int64_t r, int64_t b) {
+  const auto* w = reinterpret_cast<const Q6_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
+  const Q8_K* x[N];
+  for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8_K*>(a.x + size_t(b + n) * a.x_row_bytes);
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  const int64_t blocks = a.k / layout::kQKK;
+  for (int64_t j = 0; j < blocks; ++j) {
+    const Q6_Kx8& blk = w[j];
+    __m256i sum[N];
+    for (int n = 0; n < N; ++n) sum[n] = _mm256_setzero_si256();
+    for (int p = 0; p < packed::kQ6Groups / 2; ++p) {
+      const __m256i s = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales[p])));
+      const __m256i offset = _mm256_slli_epi16(_mm256_unpacklo_epi16(s, _mm256_bsrli_epi128(s, 8)), 5);
+      const Group g0 = decode_group(blk.q[2 * p]);
+      const __m256i s0 = _mm256_unpacklo_epi16(s, s);
+      for (int n = 0; n < N; ++n) sum[n] = _mm256_add_epi32(sum[n], group_dot(g0, x[n][j].qs + 32 * p, s0));
+      const Group g1 = decode_group(blk.q[2 * p + 1]);
+      const __m256i s1 = _mm256_unpackhi_epi16(s, s);
+      for (int n = 0; n < N; ++n) {
+        sum[n] = _mm256_add_epi32(sum[n], group_dot(g1, x[n][j].qs + 32 * p + 16, s1));
+        sum[n] = _mm256_sub_epi32(sum[n], _mm256_madd_epi16(offset, bcast4(x[n][j].bsums + 2 * p)));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+    for (int n = 0; n < N; ++n)
+      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, _mm256_broadcast_ss(&x[n][j].d)), acc[n]);
+  }
+  for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
+}
+
+}  // namespace
+
+void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
+  const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
+  for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
+    const int64_t b1 = b0 + chunk < a.nb ? b0 + chunk : a.nb;
+    for (int64_t r = r0; r < r1; r += kRows) {
+      int64_t b = b0;
+      for (; b + 4 <= b1; b += 4) tile<4>(a, r, b);
+      switch (b1 - b) {
+        case 3: tile<3>(a, r, b); break;
+        case 2: tile<2>(a, r, b); break;
+        case 1: tile<1>(a, r, b); break;
+        default: break;
+      }
+    }
+  }
+}
+
+}  // namespace minnow::kernels::avx2
