@@ -88,7 +88,7 @@ class Loader {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::string& path) {
+std::unique_ptr<Model> Model::load(const std::string& path, const kernels::KernelTable* pack_for) {
   auto model = std::unique_ptr<Model>(new Model());
   model->file_ = gguf::File::open(path);
   const gguf::File& f = *model->file_;
@@ -166,7 +166,32 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
     L.w_up = ld.matrix(p + "ffn_up.weight", hp.n_embd, hp.n_ff);
     L.w_down = ld.matrix(p + "ffn_down.weight", hp.n_ff, hp.n_embd);
   }
+  if (pack_for) model->pack_weights(*pack_for);
   return model;
+}
+
+void Model::pack_weights(const kernels::KernelTable& kt) {
+  auto pack = [&](WeightView& w) {
+    const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
+    if (pk.rows == 0 || w.rows % pk.rows != 0 || w.packed) return;
+    const size_t bytes = w.row_bytes * size_t(w.rows), group = w.row_bytes * size_t(pk.rows);
+    AnonBuffer buf(bytes);
+    for (size_t off = 0; off < bytes; off += group) pk.pack(w.data + off, w.row_bytes, w.cols, buf.data() + off);
+    file_->drop_pages(w.data, bytes);
+    w.data = buf.data();
+    w.packed = &pk;
+    packed_.push_back(std::move(buf));
+  };
+  for (LayerWeights& L : layers)
+    for (WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) pack(*w);
+  pack(output);
+  if (tied_output) token_embd = output;
+}
+
+size_t Model::packed_bytes() const {
+  size_t total = 0;
+  for (const AnonBuffer& b : packed_) total += b.size();
+  return total;
 }
 
 size_t Model::weight_bytes() const {

@@ -8,6 +8,7 @@
 #include "gguf/gguf.h"
 #include "model/arch.h"
 #include "ops/tensor.h"
+#include "util/anon_buffer.h"
 
 namespace minnow {
 
@@ -40,7 +41,9 @@ struct LayerWeights {
 class Model {
  public:
   // Maps and validates the file: metadata, every required tensor's presence and shape.
-  static std::unique_ptr<Model> load(const std::string& path);
+  // With pack_for, matrices whose type has a packed layout in that table are repacked into
+  // anonymous memory and their file pages dropped: one resident copy either way.
+  static std::unique_ptr<Model> load(const std::string& path, const kernels::KernelTable* pack_for = nullptr);
 
   const ArchSpec& spec() const { return spec_; }
   const HParams& hparams() const { return hp_; }
@@ -54,10 +57,14 @@ class Model {
   std::vector<LayerWeights> layers;
 
   size_t weight_bytes() const;      // bytes of tensor data in the file
+  size_t packed_bytes() const;      // bytes of weights held repacked (anonymous memory)
 
  private:
   Model() = default;
+  void pack_weights(const kernels::KernelTable& kt);
+
   std::unique_ptr<gguf::File> file_;
+  std::vector<AnonBuffer> packed_;
   ArchSpec spec_{};
   HParams hp_{};
 };

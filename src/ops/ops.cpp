@@ -10,13 +10,17 @@ namespace minnow::ops {
 
 void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
             std::vector<uint8_t>& act_scratch) {
+  // A packed view brings its own kernels (the table it was packed for); plain views use ctx's.
   const kernels::TypeKernels& tk = ctx.kernels.for_type(w.type);
-  const size_t x_row_bytes = kernels::act_row_bytes(tk.act_type, w.cols);
+  const bool packed = w.packed != nullptr;
+  const size_t x_row_bytes = packed ? w.packed->act_row_bytes(w.cols) : kernels::act_row_bytes(tk.act_type, w.cols);
+  const kernels::ActQuantFn quantize_act = packed ? w.packed->quantize_act : tk.quantize_act;
+  const kernels::GemmFn gemm = packed ? w.packed->gemm : tk.gemm;
   const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
-  if (tk.act_type != DType::F32) {
+  if (packed || tk.act_type != DType::F32) {
     if (act_scratch.size() < x_row_bytes * size_t(nb)) act_scratch.resize(x_row_bytes * size_t(nb));
     for (int64_t b = 0; b < nb; ++b)
-      tk.quantize_act(x + b * w.cols, act_scratch.data() + size_t(b) * x_row_bytes, w.cols);
+      quantize_act(x + b * w.cols, act_scratch.data() + size_t(b) * x_row_bytes, w.cols);
     xq = act_scratch.data();
   }
   kernels::GemmArgs args;
@@ -28,11 +32,17 @@ void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t
   args.nb = nb;
   args.y = y;
   args.y_stride = w.rows;
-  // Grain of 16 rows keeps each thread's slice contiguous and cache-line friendly.
-  ctx.pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1) { tk.gemm(args, r0, r1); });
+  // Grain of 16 rows keeps each thread's slice contiguous and cache-line friendly (and whole
+  // packed groups).
+  ctx.pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1) { gemm(args, r0, r1); });
 }
 
 void embed_row(const WeightView& table, int64_t index, float* out) {
+  if (table.packed) {
+    const int64_t g = table.packed->rows;
+    table.packed->unpack_row(table.data + size_t(index / g * g) * table.row_bytes, int(index % g), table.cols, out);
+    return;
+  }
   dequantize_row(table.type, table.row(index), out, table.cols);
 }
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernels.h"
 #include "quant/types.h"
 
 namespace minnow {
@@ -14,8 +15,12 @@ struct WeightView {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  // Set when the rows are repacked for this CPU (groups of packed->rows rows interleaved, see
+  // kernels/packed.h): data then points at the packed copy and only these kernels read it.
+  const kernels::PackedKernels* packed = nullptr;
 
   explicit operator bool() const { return data != nullptr; }
+  // Row r of a plain (not packed) view.
   const uint8_t* row(int64_t r) const { return data + size_t(r) * row_bytes; }
 };
 

@@ -20,6 +20,10 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Tells the kernel this process is done with [p, p + n) for now: the whole pages inside it
+  // leave the resident set (the page cache keeps them; a later read maps them again).
+  void drop_pages(const uint8_t* p, size_t n) const;
+
  private:
   void release();
   std::string path_;

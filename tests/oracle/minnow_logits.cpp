@@ -9,8 +9,8 @@
 namespace minnow::oracle {
 
 std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens) {
-  const auto model = Model::load(gguf_path);
   const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+  const auto model = Model::load(gguf_path, &kt);
   ThreadPool pool(1);
   SessionOptions so;
   so.n_ctx = int(tokens.size());
@@ -19,8 +19,8 @@ std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector
 }
 
 std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n) {
-  const auto model = Model::load(gguf_path);
   const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+  const auto model = Model::load(gguf_path, &kt);
   ThreadPool pool(1);
   SessionOptions so;
   so.n_ctx = int(prompt.size()) + n;
