@@ -82,9 +82,9 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
     for (int64_t i = 0; i < nb; ++i)
       ops::rms_norm(s.x.data() + i * d, L.attn_norm.data(), s.xn.data() + i * d, d, hp.rms_eps);
 
-    ops::matmul(ctx, L.wq, s.xn.data(), nb, s.q.data(), s.act);
-    ops::matmul(ctx, L.wk, s.xn.data(), nb, s.k.data(), s.act);
-    ops::matmul(ctx, L.wv, s.xn.data(), nb, s.v.data(), s.act);
+    const WeightView* qkv[] = {&L.wq, &L.wk, &L.wv};
+    float* const qkv_out[] = {s.q.data(), s.k.data(), s.v.data()};
+    ops::matmul_multi(ctx, qkv, s.xn.data(), nb, qkv_out, s.act);
     add_bias(s.q.data(), L.bq, nb);
     add_bias(s.k.data(), L.bk, nb);
     add_bias(s.v.data(), L.bv, nb);
@@ -110,8 +110,9 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
 
     for (int64_t i = 0; i < nb; ++i)
       ops::rms_norm(s.x.data() + i * d, L.ffn_norm.data(), s.xn.data() + i * d, d, hp.rms_eps);
-    ops::matmul(ctx, L.w_gate, s.xn.data(), nb, s.gate.data(), s.act);
-    ops::matmul(ctx, L.w_up, s.xn.data(), nb, s.up.data(), s.act);
+    const WeightView* gate_up[] = {&L.w_gate, &L.w_up};
+    float* const gate_up_out[] = {s.gate.data(), s.up.data()};
+    ops::matmul_multi(ctx, gate_up, s.xn.data(), nb, gate_up_out, s.act);
     ops::silu_mul(s.gate.data(), s.up.data(), nb * hp.n_ff);
     ops::matmul(ctx, L.w_down, s.gate.data(), nb, s.xn.data(), s.act);
     for (int64_t e = 0; e < nb * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];

@@ -8,21 +8,30 @@
 
 namespace minnow::ops {
 
-void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
-            std::vector<uint8_t>& act_scratch) {
-  // A packed view brings its own kernels (the table it was packed for); plain views use ctx's.
+namespace {
+
+// How one matrix is computed: its activation format and gemm (packed views bring their own
+// kernels, the table they were packed for; plain views use ctx's).
+struct MatmulPlan {
+  kernels::ActQuantFn quantize_act = nullptr;  // null: f32 activations used as they are
+  size_t x_row_bytes = 0;
+  kernels::GemmFn gemm = nullptr;
+};
+
+MatmulPlan plan_for(const ExecContext& ctx, const WeightView& w) {
+  if (w.packed) return {w.packed->quantize_act, w.packed->act_row_bytes(w.cols), w.packed->gemm};
   const kernels::TypeKernels& tk = ctx.kernels.for_type(w.type);
-  const bool packed = w.packed != nullptr;
-  const size_t x_row_bytes = packed ? w.packed->act_row_bytes(w.cols) : kernels::act_row_bytes(tk.act_type, w.cols);
-  const kernels::ActQuantFn quantize_act = packed ? w.packed->quantize_act : tk.quantize_act;
-  const kernels::GemmFn gemm = packed ? w.packed->gemm : tk.gemm;
-  const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
-  if (packed || tk.act_type != DType::F32) {
-    if (act_scratch.size() < x_row_bytes * size_t(nb)) act_scratch.resize(x_row_bytes * size_t(nb));
-    for (int64_t b = 0; b < nb; ++b)
-      quantize_act(x + b * w.cols, act_scratch.data() + size_t(b) * x_row_bytes, w.cols);
-    xq = act_scratch.data();
-  }
+  const bool f32 = tk.act_type == DType::F32;
+  return {f32 ? nullptr : tk.quantize_act, kernels::act_row_bytes(tk.act_type, w.cols), tk.gemm};
+}
+
+const uint8_t* convert_acts(const MatmulPlan& p, const float* x, int64_t k, int64_t nb, uint8_t* out) {
+  if (!p.quantize_act) return reinterpret_cast<const uint8_t*>(x);
+  for (int64_t b = 0; b < nb; ++b) p.quantize_act(x + b * k, out + size_t(b) * p.x_row_bytes, k);
+  return out;
+}
+
+kernels::GemmArgs gemm_args(const WeightView& w, const uint8_t* xq, size_t x_row_bytes, int64_t nb, float* y) {
   kernels::GemmArgs args;
   args.w = w.data;
   args.w_row_bytes = w.row_bytes;
@@ -32,9 +41,52 @@ void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t
   args.nb = nb;
   args.y = y;
   args.y_stride = w.rows;
-  // Grain of 16 rows keeps each thread's slice contiguous and cache-line friendly (and whole
-  // packed groups).
-  ctx.pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1) { gemm(args, r0, r1); });
+  return args;
+}
+
+// Grain of 16 rows keeps each thread's slice contiguous and cache-line friendly (and whole
+// packed groups).
+constexpr int64_t kRowGrain = 16;
+
+}  // namespace
+
+void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
+            std::vector<uint8_t>& act_scratch) {
+  const MatmulPlan p = plan_for(ctx, w);
+  if (act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
+  const kernels::GemmArgs args = gemm_args(w, convert_acts(p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
+  ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { p.gemm(args, r0, r1); });
+}
+
+void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws, const float* x, int64_t nb,
+                  std::span<float* const> ys, std::vector<uint8_t>& act_scratch) {
+  constexpr size_t kMax = 4;
+  bool shared = ws.size() <= kMax && ws.size() == ys.size();
+  MatmulPlan plans[kMax];
+  for (size_t i = 0; shared && i < ws.size(); ++i) {
+    plans[i] = plan_for(ctx, *ws[i]);
+    shared = ws[i]->cols == ws[0]->cols && ws[i]->rows % kRowGrain == 0 && plans[i].quantize_act == plans[0].quantize_act &&
+             plans[i].x_row_bytes == plans[0].x_row_bytes;
+  }
+  if (!shared) {
+    for (size_t i = 0; i < ws.size(); ++i) matmul(ctx, *ws[i], x, nb, ys[i], act_scratch);
+    return;
+  }
+  const size_t xb = plans[0].x_row_bytes;
+  if (act_scratch.size() < xb * size_t(nb)) act_scratch.resize(xb * size_t(nb));
+  const uint8_t* xq = convert_acts(plans[0], x, ws[0]->cols, nb, act_scratch.data());
+  kernels::GemmArgs args[kMax];
+  int64_t begin[kMax + 1] = {0};
+  for (size_t i = 0; i < ws.size(); ++i) {
+    args[i] = gemm_args(*ws[i], xq, xb, nb, ys[i]);
+    begin[i + 1] = begin[i] + ws[i]->rows;
+  }
+  ctx.pool.parallel_for(begin[ws.size()], kRowGrain, [&](int64_t r0, int64_t r1) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      const int64_t a = std::max(r0, begin[i]), b = std::min(r1, begin[i + 1]);
+      if (a < b) plans[i].gemm(args[i], a - begin[i], b - begin[i]);
+    }
+  });
 }
 
 void embed_row(const WeightView& table, int64_t index, float* out) {

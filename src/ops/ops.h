@@ -15,6 +15,12 @@ namespace minnow::ops {
 void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
             std::vector<uint8_t>& act_scratch);
 
+// y_i[nb, w_i.rows] = x * W_i^T for matrices that read the same x (q/k/v, gate/up): x is
+// converted once per activation format and all their rows are split over the threads in one
+// parallel region (one hand-off instead of one per matrix).
+void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws, const float* x, int64_t nb,
+                  std::span<float* const> ys, std::vector<uint8_t>& act_scratch);
+
 // out[n] = dequantized row `index` of an embedding table.
 void embed_row(const WeightView& table, int64_t index, float* out);
 
