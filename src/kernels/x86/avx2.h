@@ -33,5 +33,6 @@ void gemm_q6_k(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 
 }  // namespace minnow::kernels::avx2

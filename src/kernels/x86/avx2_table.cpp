@@ -1,5 +1,6 @@
 // The AVX2 kernel table. Built without ISA flags: it only takes the kernels' addresses.
 #include "kernels/packed.h"
+#include "kernels/packed_q4_k.h"
 #include "kernels/packed_q6_k.h"
 #include "kernels/tables.h"
 #include "kernels/x86/avx2.h"
@@ -34,6 +35,8 @@ constexpr KernelTable make_avx2_table() {
                            packed::unpack_row_q8_0x8, avx2::gemm_q8_0_x8});
   set_packed(DType::Q6_K, {packed::kRows, avx2::quantize_q8_k, packed::q8k_row_bytes, packed::pack_q6_k_x8,
                            packed::unpack_row_q6_k_x8, avx2::gemm_q6_k_x8});
+  set_packed(DType::Q4_K, {packed::kRows, avx2::quantize_q8_k, packed::q8k_row_bytes, packed::pack_q4_k_x8,
+                           packed::unpack_row_q4_k_x8, avx2::gemm_q4_k_x8});
   return t;
 }
 
