@@ -24,8 +24,6 @@ uint8_t decode_six_bit(const SixBit64& s, int idx) {
   return uint8_t(low | ((s.b[k] >> 6) << 4));
 }
 
-constexpr int six_bit_index(int sub, int row) { return kRows * sub + row; }
-
 }  // namespace
 
 void pack_q4_k_x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst) {
@@ -39,8 +37,8 @@ void pack_q4_k_x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* 
       o.dmin[r] = b.dmin;
       const L::ScalesMins8 sm = L::unpack_scales_mins_k4(b.scales);
       for (int s = 0; s < kQ4Subs; ++s) {
-        scales[six_bit_index(s, r)] = sm.scales[s];
-        mins[six_bit_index(s, r)] = sm.mins[s];
+        scales[q4_k_x8_scale_index(s, r)] = sm.scales[s];
+        mins[q4_k_x8_min_index(s, r)] = sm.mins[s];
         // Plain sub-block s: the low (s even) or high (s odd) nibbles of qs[32 (s / 2) + l].
         const uint8_t* qs = b.qs + 32 * (s / 2);
         const int shift = 4 * (s % 2);
@@ -63,8 +61,8 @@ void unpack_row_q4_k_x8(const uint8_t* group, int row, int64_t k, float* out) {
     const float d = fp16_to_f32(b.d[row]), dmin = fp16_to_f32(b.dmin[row]);
     for (int s = 0; s < kQ4Subs; ++s, out += 32) {
       // The same float operations, in the same order, as dequantize_row.
-      const float scale = d * decode_six_bit(b.scales, six_bit_index(s, row));
-      const float min = dmin * decode_six_bit(b.mins, six_bit_index(s, row));
+      const float scale = d * decode_six_bit(b.scales, q4_k_x8_scale_index(s, row));
+      const float min = dmin * decode_six_bit(b.mins, q4_k_x8_min_index(s, row));
       for (int c = 0; c < kQ4Chunks; ++c)
         for (int i = 0; i < 4; ++i) {
           const uint8_t byte = b.q[s][c][4 * row + i];

@@ -24,7 +24,8 @@ struct SixBit64 {
 
 // Super-block j of 8 rows of Q4_K. q[s][c] is a lane-of-rows vector: byte 4 r + i holds
 // element 4 c + i of row r's sub-block s in its low nibble and element 16 + 4 c + i in its
-// high nibble. d and dmin are the rows' fp16 scales, in row order.
+// high nibble. d and dmin are the rows' fp16 scales, in row order. scales and mins hold the
+// 6-bit values at the indices below.
 struct Q4_Kx8 {
   uint16_t d[kRows];
   uint16_t dmin[kRows];
@@ -33,6 +34,19 @@ struct Q4_Kx8 {
   uint8_t q[kQ4Subs][kQ4Chunks][kRows * 4];
 };
 static_assert(sizeof(Q4_Kx8) == kRows * sizeof(layout::Q4_K));
+
+// Scales in sub-block order: v[8 s + r].
+constexpr int q4_k_x8_scale_index(int sub, int row) { return kRows * sub + row; }
+
+// Mins as four runs of 16 bytes; run v pairs, for each row r, the mins of sub-blocks 2p and
+// 2p + 1 (bytes 2 r and 2 r + 1), where p = v % 2 + 2 * ((v / 2) ^ (r / 4)): rows 0-3 and
+// rows 4-7 take their pairs in different orders, matching the two 128-bit halves of the
+// activations' sub-block sums in the AVX2 GEMM.
+constexpr int q4_k_x8_min_index(int sub, int row) {
+  const int pair = sub / 2;
+  const int run = 2 * ((pair / 2) ^ (row / 4)) + pair % 2;
+  return 16 * run + 2 * row + sub % 2;
+}
 
 void pack_q4_k_x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
 void unpack_row_q4_k_x8(const uint8_t* group, int row, int64_t k, float* out);

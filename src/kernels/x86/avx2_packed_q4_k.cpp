@@ -8,7 +8,7 @@
 // super-block's two int32 sums are then scaled by the 8 rows' d and dmin at once.
 #include "kernels/layout.h"
 #include "kernels/packed_q4_k.h"
-#include "kernels/x86/avx2_common.h"
+#include "kernels/x86/avx2_packed.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -17,15 +17,9 @@ using packed::kQ4Chunks;
 using packed::kQ4Subs;
 using packed::kRows;
 using packed::Q4_Kx8;
+using packed_gemm::bcast4;
+using packed_gemm::load32;
 using Q8_K = layout::Q8_K;
-
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
-inline __m256i bcast4(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return _mm256_set1_epi32(v);
-}
 
 // The 64 six-bit values of a SixBit64, each row's value doubled into a byte pair, as 8 runs
 // of 16 bytes (one per sub-block) ready to widen into madd operands. The unpacks interleave
@@ -38,7 +32,12 @@ struct Doubled {
   }
 };
 
-inline void decode_six_bit(const packed::SixBit64& in, Doubled& out) {
+// The 64 values of a SixBit64 as bytes: v[0..31] in the first vector, v[32..63] in the second.
+struct SixBitBytes {
+  __m256i first, second;
+};
+
+inline SixBitBytes six_bit_bytes(const packed::SixBit64& in) {
   const __m256i a = load32(in.b);
   const __m256i first = _mm256_and_si256(a, _mm256_set1_epi8(0x3F));
   const __m256i nibbles = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in.b + 32)));
@@ -46,12 +45,45 @@ inline void decode_six_bit(const packed::SixBit64& in, Doubled& out) {
                                         _mm256_set1_epi8(0x0F));
   // Masked after the 16-bit shift, so bits carried in from the neighbouring byte are dropped.
   const __m256i top2 = _mm256_and_si256(_mm256_srli_epi16(a, 2), _mm256_set1_epi8(0x30));
-  const __m256i second = _mm256_or_si256(low4, top2);
+  return {first, _mm256_or_si256(low4, top2)};
+}
+
+inline void decode_scales(const packed::SixBit64& in, Doubled& out) {
+  const auto [first, second] = six_bit_bytes(in);
   auto* run = reinterpret_cast<__m256i*>(out.run);
   _mm256_store_si256(run + 0, _mm256_unpacklo_epi8(first, first));
   _mm256_store_si256(run + 1, _mm256_unpackhi_epi8(first, first));
   _mm256_store_si256(run + 2, _mm256_unpacklo_epi8(second, second));
   _mm256_store_si256(run + 3, _mm256_unpackhi_epi8(second, second));
+}
+
+// The mins as madd operands: lane r of pair[v] holds row r's mins of two sub-blocks as int16,
+// in the order packed::q4_k_x8_min_index sets, so that they meet the activations' 32-element
+// sums as laid out by min_dot.
+struct MinPairs {
+  __m256i pair[4];
+};
+
+inline MinPairs decode_mins(const packed::SixBit64& in) {
+  const auto [first, second] = six_bit_bytes(in);
+  const auto low = [](__m256i v) { return _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)); };
+  const auto high = [](__m256i v) { return _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1)); };
+  return {{low(first), high(first), low(second), high(second)}};
+}
+
+// Per row lane: sum over sub-blocks s of min[s] * (sum of the activations of sub-block s).
+// The sub-block sums B0..B3 land in the low 128 bits, B4..B7 in the high; with the halves
+// swapped and each pair broadcast within its half, pair[v] meets in both halves the sums of
+// its rows' sub-blocks.
+inline __m256i min_dot(const MinPairs& m, const int16_t* bsums) {
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
+  const __m256i sums = _mm256_hadd_epi16(b, b);  // at most 32 * 128 in magnitude
+  const __m256i swapped = _mm256_permute2x128_si256(sums, sums, 1);
+  const __m256i s01 = _mm256_add_epi32(_mm256_madd_epi16(m.pair[0], _mm256_shuffle_epi32(sums, 0x00)),
+                                       _mm256_madd_epi16(m.pair[1], _mm256_shuffle_epi32(sums, 0x55)));
+  const __m256i s23 = _mm256_add_epi32(_mm256_madd_epi16(m.pair[2], _mm256_shuffle_epi32(swapped, 0x00)),
+                                       _mm256_madd_epi16(m.pair[3], _mm256_shuffle_epi32(swapped, 0x55)));
+  return _mm256_add_epi32(s01, s23);
 }
 
 // Sub-blocks follow each other in memory, so the weights are one stream; the hardware
@@ -61,69 +93,57 @@ constexpr size_t kPrefetchBytes = 8 * sizeof(Q4_Kx8);
 
 // One group of 8 rows against N activation rows, over all super-blocks.
 template <int N>
-void tile(const GemmArgs& a, int64_t r, int64_t b) {
-  const auto* w = reinterpret_cast<const Q4_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
-  const Q8_K* x[N];
-  for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8_K*>(a.x + size_t(b + n) * a.x_row_bytes);
-  __m256 acc[N];
-  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const int64_t blocks = a.k / layout::kQKK;
-  for (int64_t j = 0; j < blocks; ++j) {
-    const Q4_Kx8& blk = w[j];
-    const char* ahead = reinterpret_cast<const char*>(&blk) + kPrefetchBytes;
-    for (size_t off = 0; off < sizeof(Q4_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
-    Doubled scales, mins;
-    decode_six_bit(blk.scales, scales);
-    decode_six_bit(blk.mins, mins);
-    __m256i sum[N];
-    for (int n = 0; n < N; ++n) sum[n] = _mm256_setzero_si256();
-    for (int s = 0; s < kQ4Subs; ++s) {
-      __m256i p[N];
-      for (int n = 0; n < N; ++n) p[n] = _mm256_setzero_si256();
-      for (int c = 0; c < kQ4Chunks; ++c) {
-        const __m256i q = load32(blk.q[s][c]);
-        const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-        for (int n = 0; n < N; ++n) {
-          const int8_t* xs = x[n][j].qs + 32 * s + 4 * c;
-          p[n] = _mm256_add_epi16(p[n], _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xs)),
-                                                         _mm256_maddubs_epi16(hi, bcast4(xs + 16))));
+struct Tile {
+  static void run(const GemmArgs& a, int64_t r, int64_t b) {
+    const auto* w = reinterpret_cast<const Q4_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
+    const Q8_K* x[N];
+    for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8_K*>(a.x + size_t(b + n) * a.x_row_bytes);
+    __m256 acc[N];
+    for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const int64_t blocks = a.k / layout::kQKK;
+    for (int64_t j = 0; j < blocks; ++j) {
+      const Q4_Kx8& blk = w[j];
+      const char* ahead = reinterpret_cast<const char*>(&blk) + kPrefetchBytes;
+      for (size_t off = 0; off < sizeof(Q4_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+      Doubled scales;
+      decode_scales(blk.scales, scales);
+      const MinPairs mins = decode_mins(blk.mins);
+      __m256i sum[N];
+      for (int n = 0; n < N; ++n) sum[n] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int s = 0; s < kQ4Subs; ++s) {
+        __m256i p[N];
+        for (int n = 0; n < N; ++n) p[n] = _mm256_setzero_si256();
+        for (int c = 0; c < kQ4Chunks; ++c) {
+          const __m256i q = load32(blk.q[s][c]);
+          const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+          // Saturating adds, which never saturate here (see the top), so that the compiler
+          // cannot regroup the sums into a tree of products that spills registers.
+          for (int n = 0; n < N; ++n) {
+            const int8_t* xs = x[n][j].qs + 32 * s + 4 * c;
+            p[n] = _mm256_adds_epi16(p[n], _mm256_maddubs_epi16(lo, bcast4(xs)));
+            p[n] = _mm256_adds_epi16(p[n], _mm256_maddubs_epi16(hi, bcast4(xs + 16)));
+          }
         }
+        const __m256i scale = scales.operand(s);
+        for (int n = 0; n < N; ++n) sum[n] = _mm256_add_epi32(sum[n], _mm256_madd_epi16(p[n], scale));
       }
-      const __m256i scale = scales.operand(s);
-      for (int n = 0; n < N; ++n) sum[n] = _mm256_add_epi32(sum[n], _mm256_madd_epi16(p[n], scale));
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+      const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+      for (int n = 0; n < N; ++n) {
+        const __m256i msum = min_dot(mins, x[n][j].bsums);
+        const __m256 xd = _mm256_broadcast_ss(&x[n][j].d);
+        acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, xd), acc[n]);
+        acc[n] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc[n]);
+      }
     }
-    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
-    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
-    for (int n = 0; n < N; ++n) {
-      __m256i msum = _mm256_setzero_si256();
-      for (int s = 0; s < kQ4Subs; ++s)
-        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins.operand(s), bcast4(x[n][j].bsums + 2 * s)));
-      const __m256 xd = _mm256_broadcast_ss(&x[n][j].d);
-      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, xd), acc[n]);
-      acc[n] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc[n]);
-    }
+    for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
   }
-  for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
-}
+};
 
 }  // namespace
 
-void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
-  const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
-  for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
-    const int64_t b1 = b0 + chunk < a.nb ? b0 + chunk : a.nb;
-    for (int64_t r = r0; r < r1; r += kRows) {
-      int64_t b = b0;
-      for (; b + 4 <= b1; b += 4) tile<4>(a, r, b);
-      switch (b1 - b) {
-        case 3: tile<3>(a, r, b); break;
-        case 2: tile<2>(a, r, b); break;
-        case 1: tile<1>(a, r, b); break;
-        default: break;
-      }
-    }
-  }
-}
+void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Tile>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2
