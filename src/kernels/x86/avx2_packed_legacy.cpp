@@ -3,7 +3,7 @@
 // lanes and multiplied with 4 weights of each of the 8 rows, so the 8 row sums end in one
 // vector, are scaled by the 8 row scales at once and stored with no horizontal sums.
 #include "kernels/packed.h"
-#include "kernels/x86/avx2_common.h"
+#include "kernels/x86/avx2_packed.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -11,13 +11,8 @@ namespace {
 using packed::kRows;
 using packed::Q8S;
 
-inline __m256i bcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return _mm256_set1_epi32(v);
-}
-
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+using packed_gemm::bcast4;
+using packed_gemm::load32;
 
 inline __m256 row_scales(const uint16_t* d) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
@@ -73,9 +68,13 @@ struct PackedQ8_0 {
   }
 };
 
+// Groups follow each other in memory, so the weights are one stream; as for the K-quants,
+// asking for the bytes 8 blocks ahead keeps DRAM busy while a block is computed.
+constexpr int kPrefetchBlocks = 8;
+
 // One group of 8 rows against N activation rows, over all blocks.
 template <class P, int N>
-void tile(const GemmArgs& a, int64_t r, int64_t b) {
+void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
   const auto* w = reinterpret_cast<const typename P::Block*>(a.w + size_t(r) * a.w_row_bytes);
   const Q8S* x[N];
   for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8S*>(a.x + size_t(b + n) * a.x_row_bytes);
@@ -85,6 +84,8 @@ void tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int64_t j = 0; j < blocks; ++j) {
     typename P::W wv;
     P::load(w[j], wv);
+    const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks]);
+    for (size_t off = 0; off < sizeof(typename P::Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
     for (int n = 0; n < N; ++n) {
       const __m256 d = _mm256_mul_ps(wv.d, _mm256_broadcast_ss(&x[n][j].d));
       acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::dot(wv, x[n][j])), d, acc[n]);
@@ -94,26 +95,14 @@ void tile(const GemmArgs& a, int64_t r, int64_t b) {
 }
 
 template <class P>
-void packed_gemm(const GemmArgs& a, int64_t r0, int64_t r1) {
-  const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
-  for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
-    const int64_t b1 = b0 + chunk < a.nb ? b0 + chunk : a.nb;
-    for (int64_t r = r0; r < r1; r += kRows) {
-      int64_t b = b0;
-      for (; b + 4 <= b1; b += 4) tile<P, 4>(a, r, b);
-      switch (b1 - b) {
-        case 3: tile<P, 3>(a, r, b); break;
-        case 2: tile<P, 2>(a, r, b); break;
-        case 1: tile<P, 1>(a, r, b); break;
-        default: break;
-      }
-    }
-  }
-}
+struct LegacyKernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { group_tile<P, N>(a, r, b); }
+};
 
 }  // namespace
 
-void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm<PackedQ4_0>(a, r0, r1); }
-void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm<PackedQ8_0>(a, r0, r1); }
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<LegacyKernel<PackedQ4_0>>(a, r0, r1); }
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<LegacyKernel<PackedQ8_0>>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2

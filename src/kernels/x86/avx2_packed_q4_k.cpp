@@ -142,8 +142,13 @@ struct Tile {
   }
 };
 
+struct Q4KKernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { Tile<N>::run(a, r, b); }
+};
+
 }  // namespace
 
-void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Tile>(a, r0, r1); }
+void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q4KKernel>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2

@@ -9,7 +9,7 @@
 // (at most 16 * 128 * 16 * 63 * 128 in magnitude) are then scaled by the 8 rows' d at once.
 #include "kernels/layout.h"
 #include "kernels/packed_q6_k.h"
-#include "kernels/x86/avx2_common.h"
+#include "kernels/x86/avx2_packed.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -17,14 +17,8 @@ namespace {
 using packed::kRows;
 using packed::Q6_Kx8;
 using Q8_K = layout::Q8_K;
-
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
-inline __m256i bcast4(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return _mm256_set1_epi32(v);
-}
+using packed_gemm::bcast4;
+using packed_gemm::load32;
 
 // The 4 chunk vectors of one group (unsigned values 0..63, 4 per row lane).
 struct Group {
@@ -61,7 +55,12 @@ constexpr size_t kPrefetchBytes = 8 * sizeof(Q6_Kx8);
 
 // One group of 8 rows against N activation rows, over all super-blocks.
 template <int N>
-void tile(const GemmArgs& a, int64_t r, int64_t b) {
+struct Tile {
+  static void run(const GemmArgs& a, int64_t r, int64_t b);
+};
+
+template <int N>
+void Tile<N>::run(const GemmArgs& a, int64_t r, int64_t b) {
   const auto* w = reinterpret_cast<const Q6_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
   const Q8_K* x[N];
   for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8_K*>(a.x + size_t(b + n) * a.x_row_bytes);
@@ -94,23 +93,13 @@ void tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
 }
 
+struct Q6KKernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { Tile<N>::run(a, r, b); }
+};
+
 }  // namespace
 
-void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
-  const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
-  for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
-    const int64_t b1 = b0 + chunk < a.nb ? b0 + chunk : a.nb;
-    for (int64_t r = r0; r < r1; r += kRows) {
-      int64_t b = b0;
-      for (; b + 4 <= b1; b += 4) tile<4>(a, r, b);
-      switch (b1 - b) {
-        case 3: tile<3>(a, r, b); break;
-        case 2: tile<2>(a, r, b); break;
-        case 1: tile<1>(a, r, b); break;
-        default: break;
-      }
-    }
-  }
-}
+void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q6KKernel>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2
