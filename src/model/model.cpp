@@ -88,7 +88,7 @@ class Loader {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::string& path, const kernels::KernelTable* pack_for) {
+std::unique_ptr<Model> Model::load(const std::string& path, const kernels::KernelTable* pack_for, ThreadPool* pool) {
   auto model = std::unique_ptr<Model>(new Model());
   model->file_ = gguf::File::open(path);
   const gguf::File& f = *model->file_;
@@ -166,17 +166,23 @@ std::unique_ptr<Model> Model::load(const std::string& path, const kernels::Kerne
     L.w_up = ld.matrix(p + "ffn_up.weight", hp.n_embd, hp.n_ff);
     L.w_down = ld.matrix(p + "ffn_down.weight", hp.n_ff, hp.n_embd);
   }
-  if (pack_for) model->pack_weights(*pack_for);
+  if (pack_for) model->pack_weights(*pack_for, pool);
   return model;
 }
 
-void Model::pack_weights(const kernels::KernelTable& kt) {
+void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool) {
   auto pack = [&](WeightView& w) {
     const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
     if (pk.rows == 0 || w.rows % pk.rows != 0 || w.packed) return;
     const size_t bytes = w.row_bytes * size_t(w.rows), group = w.row_bytes * size_t(pk.rows);
     AnonBuffer buf(bytes);
-    for (size_t off = 0; off < bytes; off += group) pk.pack(w.data + off, w.row_bytes, w.cols, buf.data() + off);
+    const auto pack_groups = [&](int64_t g0, int64_t g1) {
+      for (size_t off = size_t(g0) * group; off < size_t(g1) * group; off += group)
+        pk.pack(w.data + off, w.row_bytes, w.cols, buf.data() + off);
+    };
+    const int64_t n_groups = w.rows / pk.rows;
+    if (pool) pool->parallel_for(n_groups, 1, pack_groups);
+    else pack_groups(0, n_groups);
     file_->drop_pages(w.data, bytes);
     w.data = buf.data();
     w.packed = &pk;

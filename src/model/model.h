@@ -9,6 +9,7 @@
 #include "model/arch.h"
 #include "ops/tensor.h"
 #include "util/anon_buffer.h"
+#include "util/thread_pool.h"
 
 namespace minnow {
 
@@ -42,8 +43,10 @@ class Model {
  public:
   // Maps and validates the file: metadata, every required tensor's presence and shape.
   // With pack_for, matrices whose type has a packed layout in that table are repacked into
-  // anonymous memory and their file pages dropped: one resident copy either way.
-  static std::unique_ptr<Model> load(const std::string& path, const kernels::KernelTable* pack_for = nullptr);
+  // anonymous memory and their file pages dropped: one resident copy either way. The packing
+  // runs on `pool` when given (first touch of fresh memory is much of a load's time).
+  static std::unique_ptr<Model> load(const std::string& path, const kernels::KernelTable* pack_for = nullptr,
+                                     ThreadPool* pool = nullptr);
 
   const ArchSpec& spec() const { return spec_; }
   const HParams& hparams() const { return hp_; }
@@ -61,7 +64,7 @@ class Model {
 
  private:
   Model() = default;
-  void pack_weights(const kernels::KernelTable& kt);
+  void pack_weights(const kernels::KernelTable& kt, ThreadPool* pool);
 
   std::unique_ptr<gguf::File> file_;
   std::vector<AnonBuffer> packed_;

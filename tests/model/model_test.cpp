@@ -100,11 +100,11 @@ TEST_P(ModelTest, PackedWeightsComputeWhatPlainRowsDo) {
   for (const DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
     if (kt.for_type(t).packed.rows == 0) continue;
     const std::string path = make_model(GetParam(), t);
+    ThreadPool pool(2);
     const auto plain = Model::load(path);
-    const auto packed = Model::load(path, &kt);
+    const auto packed = Model::load(path, &kt, &pool);  // packing split over the pool
     EXPECT_EQ(plain->packed_bytes(), 0u);
     ASSERT_GT(packed->packed_bytes(), 0u) << dtype_info(t).name;
-    ThreadPool pool(2);
     const ExecContext ctx{kt, pool};
     const auto& pl = plain->layers[0];
     const auto& pk = packed->layers[0];
