@@ -1,5 +1,6 @@
 #include "model/forward.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -19,8 +20,9 @@ ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx, int
   attn.resize(nb * size_t(hp.q_dim()));
   gate.resize(nb * size_t(hp.n_ff));
   up.resize(nb * size_t(hp.n_ff));
-  scores.resize(size_t(n_threads) * size_t(n_ctx));
-  att16.resize(size_t(n_threads) * size_t(n_ctx + hp.head_dim));
+  const size_t per_thread = size_t(ops::kAttnMaxRows) * size_t(n_ctx + hp.head_dim);
+  scores.resize(size_t(n_threads) * per_thread);
+  att16.resize(size_t(n_threads) * per_thread);
 }
 
 namespace {
@@ -38,26 +40,44 @@ void head_norms(float* x, const std::vector<float>& w, int64_t n_vec, float eps)
   for (int64_t i = 0; i < n_vec; ++i) ops::rms_norm(x + i * hd, w.data(), x + i * hd, hd, eps);
 }
 
-// Self-attention for the batch: q [nb][q_dim] against cache positions [0, pos0 + i].
+// Self-attention for the batch: q [nb][q_dim] against cache positions [0, pos0 + i]. A job is
+// a run of query rows (token i, head h) that share one KV head, so each K/V row read serves
+// all of them; jobs are sized so every thread gets some.
 void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, int layer,
                ForwardScratch& s, int64_t nb, int64_t pos0) {
   const int group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(float(hp.head_dim));
   const uint16_t* kc = cache.k[size_t(layer)].data();
   const uint16_t* vc = cache.v[size_t(layer)].data();
-  const int64_t jobs = nb * hp.n_head;
   const int nt = ctx.pool.size();
+  const int64_t rows_per_head = nb * group;  // rows (i, h) of one KV head, i major
+  const int64_t per_job = std::clamp<int64_t>((rows_per_head * hp.n_head_kv + 2 * nt - 1) / (2 * nt), 1, ops::kAttnMaxRows);
+  const int64_t jobs_per_head = (rows_per_head + per_job - 1) / per_job;
+  const int64_t jobs = jobs_per_head * hp.n_head_kv;
+  const size_t slot = size_t(ops::kAttnMaxRows) * size_t(cache.n_ctx + hp.head_dim);
   ctx.pool.run([&](int t) {
-    uint16_t* a16 = s.att16.data() + size_t(t) * size_t(cache.n_ctx + hp.head_dim);
-    const ops::AttnScratch scratch{a16, s.scores.data() + size_t(t) * size_t(cache.n_ctx), a16 + hp.head_dim};
+    uint16_t* a16 = s.att16.data() + size_t(t) * slot;
+    float* f32 = s.scores.data() + size_t(t) * slot;
+    const ops::AttnScratch scratch{a16, f32, a16 + ops::kAttnMaxRows * hp.head_dim,
+                                   f32 + int64_t(ops::kAttnMaxRows) * cache.n_ctx};
+    const float* q[ops::kAttnMaxRows];
+    float* out[ops::kAttnMaxRows];
+    int64_t n_kv[ops::kAttnMaxRows];
     for (int64_t j = jobs * t / nt; j < jobs * (t + 1) / nt; ++j) {
-      const int64_t i = j / hp.n_head;
-      const int h = int(j % hp.n_head);
-      const int64_t kv_off = int64_t(h / group) * hp.head_dim;
-      ops::attend_head(ctx, s.q.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim,
-                       kc + kv_off, cache.row, vc + kv_off * cache.n_ctx, cache.n_ctx,
-                       pos0 + i + 1, hp.head_dim, scale, scratch,
-                       s.attn.data() + i * hp.q_dim() + int64_t(h) * hp.head_dim);
+      const int g = int(j / jobs_per_head);
+      const int64_t first = (j % jobs_per_head) * per_job;
+      const int64_t n = std::min(per_job, rows_per_head - first);
+      for (int64_t r = 0; r < n; ++r) {
+        const int64_t i = (first + r) / group;
+        const int64_t h = int64_t(g) * group + (first + r) % group;
+        q[r] = s.q.data() + i * hp.q_dim() + h * hp.head_dim;
+        out[r] = s.attn.data() + i * hp.q_dim() + h * hp.head_dim;
+        n_kv[r] = pos0 + i + 1;
+      }
+      const int64_t kv_off = int64_t(g) * hp.head_dim;
+      ops::attend_rows(ctx, std::span(q, size_t(n)), std::span(n_kv, size_t(n)), kc + kv_off, cache.row,
+                       vc + kv_off * cache.n_ctx, cache.n_ctx, hp.head_dim, scale, scratch,
+                       std::span(out, size_t(n)));
     }
   });
 }

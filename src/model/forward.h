@@ -15,8 +15,8 @@ struct ForwardScratch {
   int max_batch = 0;
   std::vector<float> x, xn, q, k, v, attn, gate, up;
   // Attention scratch, one slot per thread (not per head: it grows with the context).
-  std::vector<float> scores;    // [n_threads][n_ctx]
-  std::vector<uint16_t> att16;  // [n_threads][head_dim + n_ctx]: f16 query, f16 weights
+  std::vector<float> scores;    // [n_threads][kAttnMaxRows][n_ctx + head_dim]: scores, outputs
+  std::vector<uint16_t> att16;  // [n_threads][kAttnMaxRows][head_dim + n_ctx]: f16 queries, weights
   std::vector<uint8_t> act;  // converted activations for the quantized kernels
 
   ForwardScratch(const HParams& hp, int max_batch, int n_ctx, int n_threads);

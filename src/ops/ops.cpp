@@ -140,34 +140,44 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void attend_head(const ExecContext& ctx, const float* q, const uint16_t* k, int64_t k_stride,
-                 const uint16_t* v_t, int64_t v_stride, int64_t n_kv, int head_dim, float scale,
-                 const AttnScratch& scratch, float* out) {
+void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
+                 const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
+                 float scale, const AttnScratch& scratch, std::span<float* const> out) {
   const kernels::TypeKernels& f16 = ctx.kernels.for_type(DType::F16);
+  const auto rows = int64_t(q.size());
+  const int64_t n_max = *std::max_element(n_kv.begin(), n_kv.end());
+  for (int64_t r = 0; r < rows; ++r) f16.quantize_act(q[size_t(r)], scratch.q16 + r * head_dim, head_dim);
   kernels::GemmArgs a;
-  // scores[t] = K[t] . f16(q)
-  f16.quantize_act(q, scratch.q16, head_dim);
+  // scores[r][t] = K[t] . f16(q[r])
   a.w = reinterpret_cast<const uint8_t*>(k);
   a.w_row_bytes = size_t(k_stride) * sizeof(uint16_t);
   a.k = head_dim;
   a.x = reinterpret_cast<const uint8_t*>(scratch.q16);
   a.x_row_bytes = size_t(head_dim) * sizeof(uint16_t);
-  a.nb = 1;
+  a.nb = rows;
   a.y = scratch.scores;
-  a.y_stride = n_kv;
-  f16.gemm(a, 0, n_kv);
-  for (int64_t t = 0; t < n_kv; ++t) scratch.scores[t] *= scale;
-  softmax(scratch.scores, n_kv);
-  // out[d] = V^T[d] . f16(weights)
-  f16.quantize_act(scratch.scores, scratch.w16, n_kv);
+  a.y_stride = n_max;
+  f16.gemm(a, 0, n_max);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* s = scratch.scores + r * n_max;
+    const int64_t n = n_kv[size_t(r)];
+    for (int64_t t = 0; t < n; ++t) s[t] *= scale;
+    softmax(s, n);
+    uint16_t* w = scratch.w16 + r * n_max;
+    f16.quantize_act(s, w, n);
+    std::fill(w + n, w + n_max, uint16_t(0));  // positions this row may not see weigh 0
+  }
+  // out[r][d] = V^T[d] . f16(weights[r])
   a.w = reinterpret_cast<const uint8_t*>(v_t);
   a.w_row_bytes = size_t(v_stride) * sizeof(uint16_t);
-  a.k = n_kv;
+  a.k = n_max;
   a.x = reinterpret_cast<const uint8_t*>(scratch.w16);
-  a.x_row_bytes = size_t(n_kv) * sizeof(uint16_t);
-  a.y = out;
+  a.x_row_bytes = size_t(n_max) * sizeof(uint16_t);
+  a.y = scratch.out;
   a.y_stride = head_dim;
   f16.gemm(a, 0, head_dim);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(scratch.out + r * head_dim, scratch.out + (r + 1) * head_dim, out[size_t(r)]);
 }
 
 }  // namespace minnow::ops

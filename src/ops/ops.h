@@ -43,18 +43,21 @@ void silu_mul(float* g, const float* u, int64_t n);
 
 void softmax(float* x, int64_t n);
 
-// One query head against the f16 KV cache, through the kernel table's f16 GEMM.
-// K rows are positions (k + t * k_stride); V is stored transposed, one row per head dimension
-// (v_t + d * v_stride) over positions. out[head_dim] = softmax(q.K^T * scale) V.
-// The rounding points follow llama.cpp's CPU path (q and the softmax weights become f16
-// before their dot products) so that outputs track the reference closely.
+// Query rows that share one KV head (the heads of a GQA group, several tokens of a batch)
+// against the f16 KV cache, as two f16 GEMMs through the kernel table, so every K and V row
+// is read once for all of them. K rows are positions (k + t * k_stride); V is stored
+// transposed, one row per head dimension (v_t + d * v_stride) over positions.
+// out[r][head_dim] = softmax(q[r].K[0, n_kv[r])^T * scale) V. The rounding points follow
+// llama.cpp's CPU path (q and the softmax weights become f16 before their dot products).
+inline constexpr int kAttnMaxRows = 16;
 struct AttnScratch {
-  uint16_t* q16;   // head_dim
-  float* scores;   // n_kv
-  uint16_t* w16;   // n_kv
+  uint16_t* q16;   // [kAttnMaxRows][head_dim]
+  float* scores;   // [kAttnMaxRows][n_ctx]
+  uint16_t* w16;   // [kAttnMaxRows][n_ctx]
+  float* out;      // [kAttnMaxRows][head_dim]
 };
-void attend_head(const ExecContext& ctx, const float* q, const uint16_t* k, int64_t k_stride,
-                 const uint16_t* v_t, int64_t v_stride, int64_t n_kv, int head_dim, float scale,
-                 const AttnScratch& scratch, float* out);
+void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
+                 const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
+                 float scale, const AttnScratch& scratch, std::span<float* const> out);
 
 }  // namespace minnow::ops

@@ -1,13 +1,17 @@
-// matmul_multi computes exactly what one matmul per matrix does: the shared activation
-// conversion and the joint row split change no row's arithmetic.
+// ops on random data: matmul_multi computes exactly what one matmul per matrix does (the
+// shared activation conversion and the joint row split change no row's arithmetic), and the
+// grouped attention agrees with plain attention.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
 #include "kernels/kernels.h"
 #include "ops/ops.h"
 #include "quant/quant.h"
+#include "util/fp16.h"
 
 namespace minnow {
 namespace {
@@ -76,6 +80,55 @@ TEST(MatmulMulti, MixedFormatsAndOddRowsFallBack) {
     expect_multi_equals_single({DType::Q4_K, DType::Q4_K, DType::Q6_K}, {64, 32, 32}, pack, 2);  // Q8_K acts for all
     expect_multi_equals_single({DType::Q8_0, DType::F16}, {32, 16}, pack, 2);                      // different formats
     expect_multi_equals_single({DType::Q4_0, DType::Q4_0}, {40, 24}, pack, 2);                      // rows not a multiple of 16
+  }
+}
+
+// attend_rows against plain double-precision attention over the f16 cache, each row with its
+// own visible length (causal rows of a batch); rows must not see positions past their length.
+TEST(AttendRows, MatchesPlainAttention) {
+  const int hd = 64;
+  const int64_t n_ctx = 40, k_stride = 2 * hd;  // K rows of two heads; this head at offset 0
+  std::mt19937 rng(21);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<uint16_t> k(size_t(n_ctx * k_stride)), v_t(size_t(hd * n_ctx));
+  for (auto& h : k) h = f32_to_fp16(dist(rng));
+  for (auto& h : v_t) h = f32_to_fp16(dist(rng));
+  const std::vector<int64_t> n_kv = {1, 17, 33, 9};
+  std::vector<std::vector<float>> q(n_kv.size(), std::vector<float>(hd)), out(n_kv.size(), std::vector<float>(hd));
+  for (auto& row : q)
+    for (float& f : row) f = dist(rng);
+  std::vector<uint16_t> q16(size_t(ops::kAttnMaxRows * hd)), w16(size_t(ops::kAttnMaxRows * n_ctx));
+  std::vector<float> scores(size_t(ops::kAttnMaxRows * n_ctx)), outs(size_t(ops::kAttnMaxRows * hd));
+  const ops::AttnScratch scratch{q16.data(), scores.data(), w16.data(), outs.data()};
+  const float scale = 0.125f;
+  for (const kernels::KernelTable* kt : kernels::available_kernels(kernels::detect_cpu_features())) {
+    ThreadPool pool(1);
+    const ExecContext ctx{*kt, pool};
+    std::vector<const float*> qp;
+    std::vector<float*> op;
+    for (size_t r = 0; r < q.size(); ++r) {
+      qp.push_back(q[r].data());
+      op.push_back(out[r].data());
+    }
+    std::fill(w16.begin(), w16.end(), f32_to_fp16(1.0f));  // stale scratch must not leak in
+    std::fill(scores.begin(), scores.end(), 1e9f);
+    ops::attend_rows(ctx, qp, n_kv, k.data(), k_stride, v_t.data(), n_ctx, hd, scale, scratch, op);
+    for (size_t r = 0; r < q.size(); ++r) {
+      std::vector<double> w(size_t(n_kv[r]));
+      double mx = -1e300, sum = 0;
+      for (int64_t t = 0; t < n_kv[r]; ++t) {
+        double dot = 0;
+        for (int d = 0; d < hd; ++d) dot += double(q[r][size_t(d)]) * fp16_to_f32(k[size_t(t * k_stride + d)]);
+        w[size_t(t)] = dot * scale;
+        mx = std::max(mx, w[size_t(t)]);
+      }
+      for (double& x : w) sum += (x = std::exp(x - mx));
+      for (int d = 0; d < hd; ++d) {
+        double want = 0;
+        for (int64_t t = 0; t < n_kv[r]; ++t) want += w[size_t(t)] / sum * fp16_to_f32(v_t[size_t(d * n_ctx + t)]);
+        EXPECT_NEAR(out[r][size_t(d)], want, 2e-2) << kt->isa << " row " << r << " d " << d;
+      }
+    }
   }
 }
 
