@@ -25,9 +25,16 @@ MatmulPlan plan_for(const ExecContext& ctx, const WeightView& w) {
   return {f32 ? nullptr : tk.quantize_act, kernels::act_row_bytes(tk.act_type, w.cols), tk.gemm};
 }
 
-const uint8_t* convert_acts(const MatmulPlan& p, const float* x, int64_t k, int64_t nb, uint8_t* out) {
+// Rows are converted on all threads when there are several (prefill): on one thread this
+// serial step would cap the speed-up of the parallel gemm that follows.
+const uint8_t* convert_acts(const ExecContext& ctx, const MatmulPlan& p, const float* x, int64_t k, int64_t nb,
+                            uint8_t* out) {
   if (!p.quantize_act) return reinterpret_cast<const uint8_t*>(x);
-  for (int64_t b = 0; b < nb; ++b) p.quantize_act(x + b * k, out + size_t(b) * p.x_row_bytes, k);
+  const auto rows = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) p.quantize_act(x + b * k, out + size_t(b) * p.x_row_bytes, k);
+  };
+  if (nb > 1) ctx.pool.parallel_for(nb, 1, rows);
+  else rows(0, nb);
   return out;
 }
 
@@ -54,7 +61,7 @@ void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t
             std::vector<uint8_t>& act_scratch) {
   const MatmulPlan p = plan_for(ctx, w);
   if (act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
-  const kernels::GemmArgs args = gemm_args(w, convert_acts(p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
+  const kernels::GemmArgs args = gemm_args(w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
   ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { p.gemm(args, r0, r1); });
 }
 
@@ -74,7 +81,7 @@ void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws,
   }
   const size_t xb = plans[0].x_row_bytes;
   if (act_scratch.size() < xb * size_t(nb)) act_scratch.resize(xb * size_t(nb));
-  const uint8_t* xq = convert_acts(plans[0], x, ws[0]->cols, nb, act_scratch.data());
+  const uint8_t* xq = convert_acts(ctx, plans[0], x, ws[0]->cols, nb, act_scratch.data());
   kernels::GemmArgs args[kMax];
   int64_t begin[kMax + 1] = {0};
   for (size_t i = 0; i < ws.size(); ++i) {

@@ -18,12 +18,17 @@ namespace minnow::cli::bench {
 namespace {
 
 // 32-byte vectors with independent accumulators: the loop is bound by loads, not by additions.
+// It asks for the bytes 8 KiB ahead, as the decode kernels do: a single core's demand misses
+// alone do not fill the memory pipe, and the roofline should be what a read stream can reach.
 using V4 = uint64_t __attribute__((vector_size(32)));
+constexpr size_t kPrefetchVectors = 8192 / sizeof(V4);
 
 uint64_t sum_words(const V4* p, size_t n) {
   V4 a{}, b{}, c{}, d{};
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
+    __builtin_prefetch(p + i + kPrefetchVectors);  // the two 64-byte lines of this step
+    __builtin_prefetch(p + i + 2 + kPrefetchVectors);
     a += p[i];
     b += p[i + 1];
     c += p[i + 2];
@@ -40,6 +45,9 @@ struct Mapping {
   explicit Mapping(size_t n) : bytes(n) {
     ptr = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (ptr == MAP_FAILED) throw Error("bench: cannot map " + std::to_string(n >> 20) + " MiB for the bandwidth test");
+#ifdef MADV_HUGEPAGE
+    ::madvise(ptr, n, MADV_HUGEPAGE);  // as the engine's repacked weights (a hint)
+#endif
   }
   ~Mapping() {
     if (ptr != MAP_FAILED) ::munmap(ptr, bytes);
