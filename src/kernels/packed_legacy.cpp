@@ -19,7 +19,7 @@ const Block& src_block(const uint8_t* src, size_t src_row_bytes, int row, int64_
 
 size_t q8s_row_bytes(int64_t k) { return size_t(k / L::kQK) * sizeof(Q8S); }
 
-size_t q8k_row_bytes(int64_t k) { return size_t(k / L::kQKK) * sizeof(L::Q8_K); }
+size_t q8k_row_bytes(int64_t k) { return act_row_bytes(DType::Q8_K, k); }
 
 void quantize_q8s_ref(const float* x, void* out, int64_t k) {
   const ActQuantFn q8_0 = reference_kernels().for_type(DType::Q4_0).quantize_act;
