@@ -30,6 +30,8 @@ using GemmFn = void (*)(const GemmArgs& args, int64_t r0, int64_t r1);
 using ActBytesFn = size_t (*)(int64_t k);
 // Packs one group of rows: src holds `rows` GGUF rows of k elements, src_row_bytes apart.
 using PackFn = void (*)(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
+// g[i] = silu(g[i]) * u[i] = g[i] / (1 + exp(-g[i])) * u[i]: SwiGLU's gate on its up half.
+using SiluMulFn = void (*)(float* g, const float* u, int64_t n);
 // Dequantizes row `row` (< rows) of one packed group into out[k].
 using UnpackRowFn = void (*)(const uint8_t* group, int row, int64_t k, float* out);
 
@@ -58,6 +60,7 @@ struct TypeKernels {
 struct KernelTable {
   std::string_view isa;  // "scalar", "avx2", "avx512", "avx512vnni", "neon", "dotprod", "i8mm"
   std::array<TypeKernels, kDTypeIdLimit> types{};
+  SiluMulFn silu_mul = nullptr;
 
   const TypeKernels& for_type(DType t) const { return types[static_cast<uint32_t>(t)]; }
 };

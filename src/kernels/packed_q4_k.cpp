@@ -1,6 +1,8 @@
 // Scalar packing and unpacking of the packed Q4_K layout (kernels/packed_q4_k.h).
 #include "kernels/packed_q4_k.h"
 
+#include <cstring>
+
 #include "util/fp16.h"
 
 namespace minnow::kernels::packed {
@@ -9,6 +11,13 @@ namespace {
 namespace L = layout;
 
 constexpr int kSixBitValues = 64;
+constexpr uint32_t kLow4 = 0x0F0F0F0F;
+
+uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
 
 SixBit64 encode_six_bit(const uint8_t v[kSixBitValues]) {
   SixBit64 out{};
@@ -39,15 +48,16 @@ void pack_q4_k_x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* 
       for (int s = 0; s < kQ4Subs; ++s) {
         scales[q4_k_x8_scale_index(s, r)] = sm.scales[s];
         mins[q4_k_x8_min_index(s, r)] = sm.mins[s];
-        // Plain sub-block s: the low (s even) or high (s odd) nibbles of qs[32 (s / 2) + l].
-        const uint8_t* qs = b.qs + 32 * (s / 2);
-        const int shift = 4 * (s % 2);
-        for (int c = 0; c < kQ4Chunks; ++c)
-          for (int i = 0; i < 4; ++i) {
-            const int lo = (qs[4 * c + i] >> shift) & 0xF, hi = (qs[16 + 4 * c + i] >> shift) & 0xF;
-            o.q[s][c][4 * r + i] = uint8_t(lo | (hi << 4));
-          }
       }
+      // Plain sub-block s: the low (s even) or high (s odd) nibbles of qs[32 (s / 2) + l].
+      // Four bytes at a time: the masks keep every nibble inside its own byte.
+      for (int s = 0; s < kQ4Subs; ++s)
+        for (int c = 0; c < kQ4Chunks; ++c) {
+          const uint8_t* qs = b.qs + 32 * (s / 2) + 4 * c;
+          const uint32_t lo = load_u32(qs), hi = load_u32(qs + 16);
+          const uint32_t v = s % 2 == 0 ? (lo & kLow4) | ((hi & kLow4) << 4) : ((lo >> 4) & kLow4) | (hi & ~kLow4);
+          std::memcpy(&o.q[s][c][4 * r], &v, sizeof(v));
+        }
     }
     o.scales = encode_six_bit(scales);
     o.mins = encode_six_bit(mins);

@@ -330,9 +330,14 @@ void gemm_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
       a.y[b * a.y_stride + r] = Dot(a.w + size_t(r) * a.w_row_bytes, a.x + size_t(b) * a.x_row_bytes, a.k);
 }
 
+void silu_mul(float* g, const float* u, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
 constexpr KernelTable make_reference_table() {
   KernelTable t{};
   t.isa = "scalar";
+  t.silu_mul = silu_mul;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
     t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
   };

@@ -133,9 +133,7 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
     const WeightView* gate_up[] = {&L.w_gate, &L.w_up};
     float* const gate_up_out[] = {s.gate.data(), s.up.data()};
     ops::matmul_multi(ctx, gate_up, s.xn.data(), nb, gate_up_out, s.act);
-    ctx.pool.parallel_for(nb * hp.n_ff, hp.n_ff, [&](int64_t b, int64_t e) {  // whole rows per thread
-      ops::silu_mul(s.gate.data() + b, s.up.data() + b, e - b);
-    });
+    ops::swiglu(ctx, s.gate.data(), s.up.data(), nb, hp.n_ff);
     ops::matmul(ctx, L.w_down, s.gate.data(), nb, s.xn.data(), s.act);
     for (int64_t e = 0; e < nb * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];
   }

@@ -131,8 +131,8 @@ void rope(float* x, int n_heads, int64_t pos, const RopeParams& p) {
   }
 }
 
-void silu_mul(float* g, const float* u, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, int64_t n) {
+  ctx.pool.parallel_for(rows * n, n, [&](int64_t b, int64_t e) { ctx.kernels.silu_mul(gate + b, up + b, e - b); });
 }
 
 void softmax(float* x, int64_t n) {

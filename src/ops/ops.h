@@ -38,8 +38,8 @@ struct RopeParams {
 };
 void rope(float* x, int n_heads, int64_t pos, const RopeParams& p);
 
-// g[i] = silu(g[i]) * u[i]
-void silu_mul(float* g, const float* u, int64_t n);
+// SwiGLU over `rows` rows of n: gate[i] = silu(gate[i]) * up[i], whole rows per thread.
+void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, int64_t n);
 
 void softmax(float* x, int64_t n);
 
