@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "kernels/arm/arm_act.h"
+#include "kernels/arm/arm_activation.h"
 #include "kernels/arm/arm_common.h"
 #include "kernels/arm/arm_float.h"
 #include "kernels/arm/arm_k.h"
@@ -17,6 +18,7 @@ KernelTable make_table(std::string_view isa) {
   // Starts from the reference so that a weight type added there but not here still works.
   KernelTable t = reference_kernels();
   t.isa = isa;
+  t.silu_mul = silu_mul;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
     t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
   };
