@@ -6,6 +6,7 @@
 // could come from any of the files).
 //
 // Each file defines an `Isa` policy before including the kernel headers:
+//   kSdot                       true where sdot exists (the packed layouts' GEMMs need it)
 //   kMmla                       true where smmla (i8mm) tiles are used for nb >= 2
 //   dot16(acc, w, x)            acc (int32x4) += partial sums of 16 int8 products
 //   mmla(acc, w, x)             (i8mm only) 2x2 int32 += w(2x8) * x(2x8)^T

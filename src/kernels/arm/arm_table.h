@@ -9,6 +9,7 @@
 #include "kernels/arm/arm_float.h"
 #include "kernels/arm/arm_k.h"
 #include "kernels/arm/arm_legacy.h"
+#include "kernels/arm/arm_packed.h"
 
 namespace minnow::kernels::arm {
 namespace {
@@ -35,6 +36,13 @@ KernelTable make_table(std::string_view isa) {
   set(DType::Q4_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ4_K>>);
   set(DType::Q5_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ5_K>>);
   set(DType::Q6_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ6_K>>);
+  if constexpr (Isa::kSdot) {
+    auto set_packed = [&t](DType w, PackedKernels p) { t.types[static_cast<uint32_t>(w)].packed = p; };
+    set_packed(DType::Q4_0, {packed::kRows, quantize_q8s, packed::q8s_row_bytes, packed::pack_q4_0x8,
+                             packed::unpack_row_q4_0x8, packed_gemm<PackedArmQ4_0>});
+    set_packed(DType::Q8_0, {packed::kRows, quantize_q8s, packed::q8s_row_bytes, packed::pack_q8_0x8,
+                             packed::unpack_row_q8_0x8, packed_gemm<PackedArmQ8_0>});
+  }
   return t;
 }
 

@@ -6,6 +6,7 @@ namespace minnow::kernels::arm {
 namespace {
 
 struct Isa {
+  static constexpr bool kSdot = true;
   static constexpr bool kMmla = false;
   static int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) { return vdotq_s32(acc, w, x); }
 };

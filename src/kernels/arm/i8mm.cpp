@@ -9,6 +9,7 @@ namespace minnow::kernels::arm {
 namespace {
 
 struct Isa {
+  static constexpr bool kSdot = true;
   static constexpr bool kMmla = true;
   static int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t x) { return vdotq_s32(acc, w, x); }
   static int32x4_t mmla(int32x4_t acc, int8x16_t w, int8x16_t x) { return vmmlaq_s32(acc, w, x); }

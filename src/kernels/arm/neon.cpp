@@ -6,6 +6,7 @@ namespace minnow::kernels::arm {
 namespace {
 
 struct Isa {
+  static constexpr bool kSdot = false;
   static constexpr bool kMmla = false;
   // int16 products are at most 128 * 127 (activations never reach -128), so each is widened
   // into int32 right away; no int16 sums of two that could overflow.
