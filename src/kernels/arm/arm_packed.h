@@ -99,17 +99,25 @@ void packed_tile(const GemmArgs& a, int64_t r, int64_t b) {
 }
 
 template <class P>
+struct LegacyTiles {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { packed_tile<P, N>(a, r, b); }
+};
+
+// Runs Kernel::tile<N>(a, r, b) (one group of 8 weight rows against N <= 4 activation rows)
+// over rows [r0, r1) and every activation row, activations in chunks that stay in cache.
+template <class Kernel>
 void packed_gemm(const GemmArgs& a, int64_t r0, int64_t r1) {
   const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
   for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
     const int64_t b1 = min64(b0 + chunk, a.nb);
     for (int64_t r = r0; r < r1; r += packed::kRows) {
       int64_t b = b0;
-      for (; b + 4 <= b1; b += 4) packed_tile<P, 4>(a, r, b);
+      for (; b + 4 <= b1; b += 4) Kernel::template tile<4>(a, r, b);
       switch (b1 - b) {
-        case 3: packed_tile<P, 3>(a, r, b); break;
-        case 2: packed_tile<P, 2>(a, r, b); break;
-        case 1: packed_tile<P, 1>(a, r, b); break;
+        case 3: Kernel::template tile<3>(a, r, b); break;
+        case 2: Kernel::template tile<2>(a, r, b); break;
+        case 1: Kernel::template tile<1>(a, r, b); break;
         default: break;
       }
     }

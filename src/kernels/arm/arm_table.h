@@ -10,6 +10,7 @@
 #include "kernels/arm/arm_k.h"
 #include "kernels/arm/arm_legacy.h"
 #include "kernels/arm/arm_packed.h"
+#include "kernels/arm/arm_packed_k.h"
 
 namespace minnow::kernels::arm {
 namespace {
@@ -39,9 +40,11 @@ KernelTable make_table(std::string_view isa) {
   if constexpr (Isa::kSdot) {
     auto set_packed = [&t](DType w, PackedKernels p) { t.types[static_cast<uint32_t>(w)].packed = p; };
     set_packed(DType::Q4_0, {packed::kRows, quantize_q8s, packed::q8s_row_bytes, packed::pack_q4_0x8,
-                             packed::unpack_row_q4_0x8, packed_gemm<PackedArmQ4_0>});
+                             packed::unpack_row_q4_0x8, packed_gemm<LegacyTiles<PackedArmQ4_0>>});
     set_packed(DType::Q8_0, {packed::kRows, quantize_q8s, packed::q8s_row_bytes, packed::pack_q8_0x8,
-                             packed::unpack_row_q8_0x8, packed_gemm<PackedArmQ8_0>});
+                             packed::unpack_row_q8_0x8, packed_gemm<LegacyTiles<PackedArmQ8_0>>});
+    set_packed(DType::Q4_K, {packed::kRows, quantize_q8_k, packed::q8k_row_bytes, packed::pack_q4_k_x8,
+                             packed::unpack_row_q4_k_x8, packed_gemm<PackedArmQ4_K>});
   }
   return t;
 }
