@@ -1,8 +1,8 @@
 #pragma once
-// aarch64 GEMM over packed Q4_K (kernels/packed_q4_k.h) against plain Q8_K activations, for
-// the tables with sdot. A 16-byte half of a packed vector is 4 elements of 4 rows (low
-// nibbles: elements 4 c + i of a sub-block, high nibbles: 16 + 4 c + i), so sdot by lane meets
-// them with 4 activation bytes. Each 32-element sub-block's int32 sums are scaled by the 4
+// aarch64 GEMMs over packed Q4_K and Q6_K (kernels/packed_q*_k.h) against plain Q8_K
+// activations, for the tables with sdot. Q4_K: a 16-byte half of a packed vector is 4
+// elements of 4 rows (low nibbles: elements 4 c + i of a sub-block, high nibbles: 16 + 4 c +
+// i), so sdot by lane meets them with 4 activation bytes. Each 32-element sub-block's int32 sums are scaled by the 4
 // rows' sub-block scales with one multiply-accumulate; the mins meet the activations'
 // 32-element sums (Q8_K's bsums in pairs) once per super-block. The integer sums are those of
 // the reference, the float steps those of the AVX2 kernel. Include after arm_common.h, from
@@ -11,6 +11,7 @@
 
 #include "kernels/arm/arm_common.h"
 #include "kernels/packed_q4_k.h"
+#include "kernels/packed_q6_k.h"
 
 namespace minnow::kernels::arm {
 namespace {
@@ -140,6 +141,70 @@ void packed_q4_k_tile(const GemmArgs& a, int64_t r, int64_t b) {
 struct PackedArmQ4_K {
   template <int N>
   static void tile(const GemmArgs& a, int64_t r, int64_t b) { packed_q4_k_tile<N>(a, r, b); }
+};
+
+// Q6_K: per 16-element group, the 4 chunks' unsigned 6-bit values (stored value + 32) meet
+// the group's 16 activation bytes by lane; the offset comes off as 32 * (the group's bsum)
+// before the group scale multiplies, all in int32 (at most 16 * 127 * 63 * 127 * 16).
+using packed::kQ6Groups;
+using packed::Q6_Kx8;
+
+// Chunks 0-3 of one group, for rows 0-3 (half 0) or 4-7 (half 1) of the plane vectors.
+inline void decode_q6_chunks(const Q6_Kx8& blk, int g, int half, int8x16_t (&q)[4]) {
+  const uint8x16_t low6 = vdupq_n_u8(0x3F), top2 = vdupq_n_u8(0xC0);
+  const uint8x16_t a = vld1q_u8(blk.q[g][0] + 16 * half), b = vld1q_u8(blk.q[g][1] + 16 * half),
+                   c = vld1q_u8(blk.q[g][2] + 16 * half);
+  q[0] = vreinterpretq_s8_u8(vandq_u8(a, low6));
+  q[1] = vreinterpretq_s8_u8(vandq_u8(b, low6));
+  q[2] = vreinterpretq_s8_u8(vandq_u8(c, low6));
+  const uint8x16_t hi = vorrq_u8(vshrq_n_u8(vandq_u8(a, top2), 2), vshrq_n_u8(vandq_u8(b, top2), 4));
+  q[3] = vreinterpretq_s8_u8(vorrq_u8(hi, vshrq_n_u8(c, 6)));
+}
+
+template <int N>
+void packed_q6_k_tile(const GemmArgs& a, int64_t r, int64_t b) {
+  const auto* w = reinterpret_cast<const Q6_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
+  float32x4_t acc[N][2];
+  for (int n = 0; n < N; ++n) acc[n][0] = acc[n][1] = vdupq_n_f32(0.0f);
+  for (int64_t j = 0; j < a.k / L::kQKK; ++j) {
+    const Q6_Kx8& blk = w[j];
+    const L::Q8_K* x[N];
+    for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const L::Q8_K*>(a.x + size_t(b + n) * a.x_row_bytes) + j;
+    int32x4_t sum[N][2];
+    for (int n = 0; n < N; ++n) sum[n][0] = sum[n][1] = vdupq_n_s32(0);
+    for (int g = 0; g < kQ6Groups; ++g) {
+      // scales[g / 2]: rows 0-3 of groups 2p, 2p + 1, then rows 4-7 of both.
+      const int8x16_t sc8 = vld1q_s8(blk.scales[g / 2]);
+      const int16x8_t sc16[2] = {vmovl_s8(vget_low_s8(sc8)), vmovl_high_s8(sc8)};
+      int8x16_t xg[N];
+      for (int n = 0; n < N; ++n) xg[n] = vld1q_s8(x[n]->qs + 16 * g);
+      for (int half = 0; half < 2; ++half) {
+        const int32x4_t scale = g % 2 == 0 ? vmovl_s16(vget_low_s16(sc16[half])) : vmovl_high_s16(sc16[half]);
+        int8x16_t q[4];
+        decode_q6_chunks(blk, g, half, q);
+        for (int n = 0; n < N; ++n) {
+          int32x4_t t = vdotq_laneq_s32(vdupq_n_s32(-32 * x[n]->bsums[g]), q[0], xg[n], 0);
+          t = vdotq_laneq_s32(t, q[1], xg[n], 1);
+          t = vdotq_laneq_s32(t, q[2], xg[n], 2);
+          t = vdotq_laneq_s32(t, q[3], xg[n], 3);
+          sum[n][half] = vmlaq_s32(sum[n][half], t, scale);
+        }
+      }
+    }
+    const float32x4_t d[2] = {halves4(blk.d), halves4(blk.d + 4)};
+    for (int n = 0; n < N; ++n)
+      for (int half = 0; half < 2; ++half)
+        acc[n][half] = vfmaq_f32(acc[n][half], vcvtq_f32_s32(sum[n][half]), vmulq_n_f32(d[half], x[n]->d));
+  }
+  for (int n = 0; n < N; ++n) {
+    vst1q_f32(a.y + (b + n) * a.y_stride + r, acc[n][0]);
+    vst1q_f32(a.y + (b + n) * a.y_stride + r + 4, acc[n][1]);
+  }
+}
+
+struct PackedArmQ6_K {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { packed_q6_k_tile<N>(a, r, b); }
 };
 
 }  // namespace

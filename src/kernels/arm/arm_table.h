@@ -45,6 +45,8 @@ KernelTable make_table(std::string_view isa) {
                              packed::unpack_row_q8_0x8, packed_gemm<LegacyTiles<PackedArmQ8_0>>});
     set_packed(DType::Q4_K, {packed::kRows, quantize_q8_k, packed::q8k_row_bytes, packed::pack_q4_k_x8,
                              packed::unpack_row_q4_k_x8, packed_gemm<PackedArmQ4_K>});
+    set_packed(DType::Q6_K, {packed::kRows, quantize_q8_k, packed::q8k_row_bytes, packed::pack_q6_k_x8,
+                             packed::unpack_row_q6_k_x8, packed_gemm<PackedArmQ6_K>});
   }
   return t;
 }
