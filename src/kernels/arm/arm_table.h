@@ -37,7 +37,10 @@ KernelTable make_table(std::string_view isa) {
   set(DType::Q4_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ4_K>>);
   set(DType::Q5_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ5_K>>);
   set(DType::Q6_K, DType::Q8_K, quantize_q8_k, gemm<Isa, KTile<Isa, KTypeQ6_K>>);
-  if constexpr (Isa::kSdot) {
+  // Packed layouts where sdot is the best int8 product. The i8mm table keeps plain rows: its
+  // smmla tiles (twice sdot's work per instruction) need 8 consecutive bytes of a row, which
+  // the packed layouts' 4-byte interleave does not give.
+  if constexpr (Isa::kSdot && !Isa::kMmla) {
     auto set_packed = [&t](DType w, PackedKernels p) { t.types[static_cast<uint32_t>(w)].packed = p; };
     set_packed(DType::Q4_0, {packed::kRows, quantize_q8s, packed::q8s_row_bytes, packed::pack_q4_0x8,
                              packed::unpack_row_q4_0x8, packed_gemm<LegacyTiles<PackedArmQ4_0>>});
