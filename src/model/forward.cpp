@@ -20,12 +20,21 @@ ForwardScratch::ForwardScratch(const HParams& hp, int max_batch_, int n_ctx, int
   attn.resize(nb * size_t(hp.q_dim()));
   gate.resize(nb * size_t(hp.n_ff));
   up.resize(nb * size_t(hp.n_ff));
+  rope_cs.resize(nb * size_t(hp.head_dim));
   const size_t per_thread = size_t(ops::kAttnMaxRows) * size_t(n_ctx + hp.head_dim);
   scores.resize(size_t(n_threads) * per_thread);
   att16.resize(size_t(n_threads) * per_thread);
 }
 
 namespace {
+
+// fn(i) for every token i of the batch, tokens split over the threads (inline for decode).
+template <class Fn>
+void per_token(const ExecContext& ctx, int64_t nb, Fn&& fn) {
+  ctx.pool.parallel_for(nb, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(i);
+  });
+}
 
 void add_bias(float* y, const std::vector<float>& b, int64_t nb) {
   if (b.empty()) return;
@@ -94,13 +103,24 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
 
   for (int64_t i = 0; i < nb; ++i) ops::embed_row(model.token_embd, tokens[size_t(i)], s.x.data() + i * d);
 
-  ops::RopeParams rope{hp.head_dim, hp.rope_base, spec.rope_neox,
-                       model.rope_freqs.empty() ? nullptr : model.rope_freqs.data()};
+  const ops::RopeParams rope{hp.head_dim, hp.rope_base, spec.rope_neox,
+                             model.rope_freqs.empty() ? nullptr : model.rope_freqs.data()};
+  per_token(ctx, nb, [&](int64_t i) { ops::rope_angles(pos0 + i, rope, s.rope_cs.data() + i * hp.head_dim); });
+
+  const auto norm_rows = [&](const std::vector<float>& weight) {
+    per_token(ctx, nb, [&](int64_t i) {
+      ops::rms_norm(s.x.data() + i * d, weight.data(), s.xn.data() + i * d, d, hp.rms_eps);
+    });
+  };
+  const auto add_residual = [&] {  // x += xn
+    per_token(ctx, nb, [&](int64_t i) {
+      for (int64_t e = i * d; e < (i + 1) * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];
+    });
+  };
 
   for (int il = 0; il < hp.n_layer; ++il) {
     const LayerWeights& L = model.layers[size_t(il)];
-    for (int64_t i = 0; i < nb; ++i)
-      ops::rms_norm(s.x.data() + i * d, L.attn_norm.data(), s.xn.data() + i * d, d, hp.rms_eps);
+    norm_rows(L.attn_norm);
 
     const WeightView* qkv[] = {&L.wq, &L.wk, &L.wv};
     float* const qkv_out[] = {s.q.data(), s.k.data(), s.v.data()};
@@ -111,31 +131,31 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
     head_norms(s.q.data(), L.q_norm, nb * hp.n_head, hp.rms_eps);
     head_norms(s.k.data(), L.k_norm, nb * hp.n_head_kv, hp.rms_eps);
 
-    for (int64_t i = 0; i < nb; ++i) {
+    per_token(ctx, nb, [&](int64_t i) {
+      const float* cs = s.rope_cs.data() + i * hp.head_dim;
+      ops::rope(s.q.data() + i * hp.q_dim(), hp.n_head, cs, rope);
+      ops::rope(s.k.data() + i * hp.kv_dim(), hp.n_head_kv, cs, rope);
       const int64_t pos = pos0 + i;
-      ops::rope(s.q.data() + i * hp.q_dim(), hp.n_head, pos, rope);
-      ops::rope(s.k.data() + i * hp.kv_dim(), hp.n_head_kv, pos, rope);
       uint16_t* kc = cache.k[size_t(il)].data() + pos * cache.row;
       uint16_t* vc = cache.v[size_t(il)].data() + pos;  // transposed: stride n_ctx
       for (int64_t e = 0; e < cache.row; ++e) {
         kc[e] = f32_to_fp16(s.k[size_t(i * cache.row + e)]);
         vc[e * cache.n_ctx] = f32_to_fp16(s.v[size_t(i * cache.row + e)]);
       }
-    }
+    });
     attention(ctx, hp, cache, il, s, nb, pos0);
 
     // Residual add straight into x: xn is free again after the projections.
     ops::matmul(ctx, L.wo, s.attn.data(), nb, s.xn.data(), s.act);
-    for (int64_t e = 0; e < nb * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];
+    add_residual();
 
-    for (int64_t i = 0; i < nb; ++i)
-      ops::rms_norm(s.x.data() + i * d, L.ffn_norm.data(), s.xn.data() + i * d, d, hp.rms_eps);
+    norm_rows(L.ffn_norm);
     const WeightView* gate_up[] = {&L.w_gate, &L.w_up};
     float* const gate_up_out[] = {s.gate.data(), s.up.data()};
     ops::matmul_multi(ctx, gate_up, s.xn.data(), nb, gate_up_out, s.act);
     ops::swiglu(ctx, s.gate.data(), s.up.data(), nb, hp.n_ff);
     ops::matmul(ctx, L.w_down, s.gate.data(), nb, s.xn.data(), s.act);
-    for (int64_t e = 0; e < nb * d; ++e) s.x[size_t(e)] += s.xn[size_t(e)];
+    add_residual();
   }
 
   const int64_t first = all_logits ? 0 : nb - 1;

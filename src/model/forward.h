@@ -14,6 +14,7 @@ namespace minnow {
 struct ForwardScratch {
   int max_batch = 0;
   std::vector<float> x, xn, q, k, v, attn, gate, up;
+  std::vector<float> rope_cs;  // [max_batch][head_dim]: cos, sin of each token's rope angles
   // Attention scratch, one slot per thread (not per head: it grows with the context).
   std::vector<float> scores;    // [n_threads][kAttnMaxRows][n_ctx + head_dim]: scores, outputs
   std::vector<uint16_t> att16;  // [n_threads][kAttnMaxRows][head_dim + n_ctx]: f16 queries, weights

@@ -112,21 +112,29 @@ void rms_norm(const float* x, const float* weight, float* y, int64_t n, float ep
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
 }
 
-void rope(float* x, int n_heads, int64_t pos, const RopeParams& p) {
+void rope_angles(int64_t pos, const RopeParams& p, float* cs) {
   const int half = p.head_dim / 2;
   const float theta_scale = std::pow(p.freq_base, -2.0f / float(p.head_dim));
+  float theta = float(pos);
+  for (int i = 0; i < half; ++i) {
+    const float t = p.freq_factors ? theta / p.freq_factors[i] : theta;
+    cs[2 * i] = std::cos(t);
+    cs[2 * i + 1] = std::sin(t);
+    theta *= theta_scale;
+  }
+}
+
+void rope(float* x, int n_heads, const float* cs, const RopeParams& p) {
+  const int half = p.head_dim / 2;
   for (int h = 0; h < n_heads; ++h) {
     float* v = x + int64_t(h) * p.head_dim;
-    float theta = float(pos);
     for (int i = 0; i < half; ++i) {
-      const float t = p.freq_factors ? theta / p.freq_factors[i] : theta;
-      const float c = std::cos(t), s = std::sin(t);
+      const float c = cs[2 * i], s = cs[2 * i + 1];
       const int a = p.neox ? i : 2 * i;
       const int b = p.neox ? i + half : 2 * i + 1;
       const float x0 = v[a], x1 = v[b];
       v[a] = x0 * c - x1 * s;
       v[b] = x0 * s + x1 * c;
-      theta *= theta_scale;
     }
   }
 }

@@ -36,7 +36,11 @@ struct RopeParams {
   bool neox = false;
   const float* freq_factors = nullptr;
 };
-void rope(float* x, int n_heads, int64_t pos, const RopeParams& p);
+// cos and sin of every rotation angle at position pos: cs[2 i] = cos, cs[2 i + 1] = sin for
+// i < head_dim / 2. The same for every head and layer, so computed once per token.
+void rope_angles(int64_t pos, const RopeParams& p, float* cs);
+// Rotates each of the n_heads heads of x by the angles rope_angles gave.
+void rope(float* x, int n_heads, const float* cs, const RopeParams& p);
 
 // SwiGLU over `rows` rows of n: gate[i] = silu(gate[i]) * up[i], whole rows per thread.
 void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, int64_t n);
