@@ -4,6 +4,7 @@
 
 #include "quant/quant.h"
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace minnow {
 namespace {

@@ -9,9 +9,10 @@
 #include "model/arch.h"
 #include "ops/tensor.h"
 #include "util/anon_buffer.h"
-#include "util/thread_pool.h"
 
 namespace minnow {
+
+class ThreadPool;
 
 struct HParams {
   int n_vocab = 0;

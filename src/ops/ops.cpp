@@ -60,7 +60,8 @@ constexpr int64_t kRowGrain = 16;
 void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
             std::vector<uint8_t>& act_scratch) {
   const MatmulPlan p = plan_for(ctx, w);
-  if (act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
+  // f32 activations are used in place: no scratch.
+  if (p.quantize_act && act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
   const kernels::GemmArgs args = gemm_args(w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
   ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { p.gemm(args, r0, r1); });
 }
@@ -80,7 +81,7 @@ void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws,
     return;
   }
   const size_t xb = plans[0].x_row_bytes;
-  if (act_scratch.size() < xb * size_t(nb)) act_scratch.resize(xb * size_t(nb));
+  if (plans[0].quantize_act && act_scratch.size() < xb * size_t(nb)) act_scratch.resize(xb * size_t(nb));
   const uint8_t* xq = convert_acts(ctx, plans[0], x, ws[0]->cols, nb, act_scratch.data());
   kernels::GemmArgs args[kMax];
   int64_t begin[kMax + 1] = {0};
