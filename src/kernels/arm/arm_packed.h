@@ -1,6 +1,6 @@
 #pragma once
 // aarch64 GEMM over the packed (8-row interleaved) Q4_0 and Q8_0 layouts of kernels/packed.h
-// against Q8S activations, for the tables with sdot. The layouts put 4 consecutive elements of
+// against Q8S activations, for the dotprod table. The layouts put 4 consecutive elements of
 // 4 rows in one 16-byte vector, which is exactly what sdot-by-lane multiplies with 4
 // activation bytes: one instruction gives 4 rows x 4 products with no broadcast and no
 // horizontal sums, and the 8 rows' results store as two vectors. Include after arm_common.h

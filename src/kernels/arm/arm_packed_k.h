@@ -1,10 +1,10 @@
 #pragma once
 // aarch64 GEMMs over packed Q4_K and Q6_K (kernels/packed_q*_k.h) against plain Q8_K
-// activations, for the tables with sdot. Q4_K: a 16-byte half of a packed vector is 4
-// elements of 4 rows (low nibbles: elements 4 c + i of a sub-block, high nibbles: 16 + 4 c +
-// i), so sdot by lane meets them with 4 activation bytes. Each 32-element sub-block's int32 sums are scaled by the 4
-// rows' sub-block scales with one multiply-accumulate; the mins meet the activations'
-// 32-element sums (Q8_K's bsums in pairs) once per super-block. The integer sums are those of
+// activations, for the dotprod table. Q4_K: a 16-byte half of a packed vector is 4 elements
+// of 4 rows (low nibbles: elements 4 c + i of a sub-block, high nibbles: 16 + 4 c + i), so
+// sdot by lane meets them with 4 activation bytes. Each 32-element sub-block's int32 sums are
+// scaled by the 4 rows' sub-block scales with one multiply-accumulate; the mins meet the
+// activations' 32-element sums (Q8_K's bsums in pairs) once per super-block. The integer sums are those of
 // the reference, the float steps those of the AVX2 kernel. Include after arm_common.h, from
 // files built with +dotprod.
 #include <utility>
