@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chat/template.h"
+#include "support/scratch_dir.h"
 #include "commands.h"
 #include "util/error.h"
 
@@ -19,7 +20,7 @@ using ojson = nlohmann::ordered_json;
 const std::string kShared = MINNOW_SHARED_DIR;
 
 std::string temp_file(const std::string& name, const std::string& content) {
-  auto path = std::filesystem::temp_directory_path() / ("minnow_chat_cli_" + std::to_string(getpid()) + "_" + name);
+  const auto path = minnow::testing::scratch_dir() / name;
   std::ofstream(path, std::ios::binary) << content;
   return path.string();
 }

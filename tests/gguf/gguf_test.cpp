@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "gguf/gguf.h"
+#include "support/scratch_dir.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -17,11 +18,7 @@ using minnow::gguf::Writer;
 
 namespace {
 
-fs::path temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("minnow_gguf_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir / name;
-}
+fs::path temp_path(const std::string& name) { return minnow::testing::scratch_dir() / name; }
 
 std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);

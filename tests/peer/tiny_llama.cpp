@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gguf/gguf.h"
+#include "support/scratch_dir.h"
 #include "util/error.h"
 
 namespace minnow::testing {
@@ -33,11 +34,7 @@ struct Tensor {
 
 }  // namespace
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("minnow-test-" + std::to_string(::getpid()) + "-" + name))
-      .string();
-}
+std::string temp_path(const std::string& name) { return scratch_path(name); }
 
 std::string write_tiny_llama(const std::string& path, const TinyLlamaSpec& s) {
   const std::string vocab_path = s.vocab_path.empty()
