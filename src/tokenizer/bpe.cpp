@@ -63,9 +63,8 @@ void Tokenizer::Impl::encode_bpe(std::string_view text, std::vector<int32_t>& ou
       const Symbol& a = syms[l];
       const Symbol& b = syms[a.next];
       if (a.id != kNone && b.id != kNone) {
-        auto it = merges.find(tok::pair_key(a.id, b.id));
-        if (it != merges.end())
-          queue.push({it->second.rank, l, a.len, b.len, it->second.result});
+        if (const tok::MergeInfo* m = merges.find(tok::pair_key(a.id, b.id)))
+          queue.push({m->rank, l, a.len, b.len, m->result});
         return;
       }
       if (odd_merges.empty()) return;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/flat_tables.h"
 #include "tokenizer/pretokenize.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -20,15 +21,6 @@ struct StringHash {
 };
 using TokenMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
-// A BPE merge rule's priority (lower merges first) and the token it produces (kNone if the
-// merged string is not itself in the vocabulary).
-struct MergeInfo {
-  int32_t rank;
-  int32_t result;
-};
-
-inline uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
-
 }  // namespace tok
 
 struct Tokenizer::Impl {
@@ -38,10 +30,10 @@ struct Tokenizer::Impl {
   std::vector<std::string> tokens;  // vocabulary strings
   std::vector<float> scores;
   std::vector<uint32_t> attrs;
-  tok::TokenMap token_to_id;
+  tok::TokenIndex token_to_id;  // built once tokens is final
 
   // BPE merges between two vocabulary tokens, keyed by pair_key(left, right) ...
-  std::unordered_map<uint64_t, tok::MergeInfo> merges;
+  tok::MergeTable merges;
   // ... and the rare rules whose halves are not tokens, keyed by "left\x1Fright".
   tok::TokenMap odd_merges;
   std::unique_ptr<tok::PreTokenizer> pretok;
@@ -56,8 +48,8 @@ struct Tokenizer::Impl {
   std::vector<std::string> pieces;  // token_text() cache
 
   int32_t lookup(std::string_view s) const {
-    auto it = token_to_id.find(s);
-    return it == token_to_id.end() ? kNone : it->second;
+    const int32_t id = token_to_id.find(s);
+    return id < 0 ? kNone : id;
   }
   int32_t byte_token(uint8_t b) const;  // SPM byte fallback token, kNone if none
 

@@ -61,7 +61,7 @@ void load_merges(const gguf::File& f, Impl& t) {
     if (l != Tokenizer::kNone && r != Tokenizer::kNone) {
       // First rule wins for duplicates, as in llama.cpp's emplace.
       joined.assign(left).append(right);
-      t.merges.emplace(tok::pair_key(l, r), tok::MergeInfo{rank, t.lookup(joined)});
+      t.merges.insert(tok::pair_key(l, r), tok::MergeInfo{rank, t.lookup(joined)});
     } else {
       t.odd_merges.emplace(std::string(left) + '\x1F' + std::string(right), rank);
     }
@@ -75,13 +75,12 @@ void load_vocab(const gguf::File& f, Impl& t) {
   t.tokens.resize(n);
   t.scores.assign(n, 0.0f);
   t.attrs.assign(n, kAttrNormal);
-  t.token_to_id.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     std::string word(toks.strings[i]);
     if (word.empty()) word = "[EMPTY_" + std::to_string(i) + "]";
-    t.token_to_id[word] = int32_t(i);
     t.tokens[i] = std::move(word);
   }
+  t.token_to_id = tok::TokenIndex(t.tokens);
   if (const gguf::Value* s = f.find("tokenizer.ggml.scores")) {
     if (s->type != gguf::ValueType::ARRAY ||
         (s->elem_type != gguf::ValueType::F32 && s->elem_type != gguf::ValueType::I32))
