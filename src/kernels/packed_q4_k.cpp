@@ -11,13 +11,15 @@ namespace {
 namespace L = layout;
 
 constexpr int kSixBitValues = 64;
-constexpr uint32_t kLow4 = 0x0F0F0F0F;
+constexpr uint64_t kLow4x8 = 0x0F0F0F0F0F0F0F0Full;
 
-uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
+uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
   std::memcpy(&v, p, sizeof(v));
   return v;
 }
+
+void store_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof(v)); }
 
 SixBit64 encode_six_bit(const uint8_t v[kSixBitValues]) {
   SixBit64 out{};
@@ -49,14 +51,19 @@ void pack_q4_k_x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* 
         scales[q4_k_x8_scale_index(s, r)] = sm.scales[s];
         mins[q4_k_x8_min_index(s, r)] = sm.mins[s];
       }
-      // Plain sub-block s: the low (s even) or high (s odd) nibbles of qs[32 (s / 2) + l].
-      // Four bytes at a time: the masks keep every nibble inside its own byte.
-      for (int s = 0; s < kQ4Subs; ++s)
-        for (int c = 0; c < kQ4Chunks; ++c) {
-          const uint8_t* qs = b.qs + 32 * (s / 2) + 4 * c;
-          const uint32_t lo = load_u32(qs), hi = load_u32(qs + 16);
-          const uint32_t v = s % 2 == 0 ? (lo & kLow4) | ((hi & kLow4) << 4) : ((lo >> 4) & kLow4) | (hi & ~kLow4);
-          std::memcpy(&o.q[s][c][4 * r], &v, sizeof(v));
+      // Plain sub-blocks 2p and 2p + 1: the low and the high nibbles of qs[32 p .. 32 p + 31].
+      // Eight bytes at a time (little-endian: the low word is the first four bytes); the masks
+      // keep every nibble inside its own byte.
+      for (int pair = 0; pair < kQ4Subs / 2; ++pair)
+        for (int half = 0; half < 2; ++half) {  // chunks 2 half and 2 half + 1
+          const uint8_t* qs = b.qs + 32 * pair + 8 * half;
+          const uint64_t lo = load_u64(qs), hi = load_u64(qs + 16);
+          const uint64_t even = (lo & kLow4x8) | ((hi & kLow4x8) << 4);
+          const uint64_t odd = ((lo >> 4) & kLow4x8) | (hi & ~kLow4x8);
+          store_u32(&o.q[2 * pair][2 * half][4 * r], uint32_t(even));
+          store_u32(&o.q[2 * pair][2 * half + 1][4 * r], uint32_t(even >> 32));
+          store_u32(&o.q[2 * pair + 1][2 * half][4 * r], uint32_t(odd));
+          store_u32(&o.q[2 * pair + 1][2 * half + 1][4 * r], uint32_t(odd >> 32));
         }
     }
     o.scales = encode_six_bit(scales);
