@@ -18,30 +18,31 @@ inline __m256 row_scales(const uint16_t* d) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
 }
 
+// Both kernels walk a block in 4-element steps: a step's weights of all 8 rows are made
+// ready once and multiplied with every activation row of the tile before the next step.
+// Keeping one step of weights live (not a whole block) leaves registers for the per-row sums,
+// where holding the block spilled sums and weights to the stack at 4 activation rows.
+
 // Q4_0: unsigned nibbles q with value q - 8; sum(q*x) - 8*sum(x) per row. Eight products of
-// at most 2*15*127 fit int16, so the pair sums are added as int16 and widened once.
+// at most 2*15*127 fit int16, so a block's pair sums are added as int16 and widened once.
 struct PackedQ4_0 {
   using Block = packed::Q4_0x8;
-  struct W {
-    __m256i q[8];  // q[2m]: low nibbles (elements 4m..4m+3), q[2m+1]: high (16+4m..16+4m+3)
-    __m256 d;
-  };
-  static void load(const Block& b, W& w) {
+  static constexpr int kSteps = 4;  // step m: elements 4m..4m+3 (low) and 16+4m.. (high)
+  using Sum = __m256i;             // int16 pair sums
+  static Sum zero() { return _mm256_setzero_si256(); }
+  template <int N>
+  static void step(const Block& b, int m, const Q8S* const* x, int64_t j, Sum* sums) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
-    for (int m = 0; m < 4; ++m) {
-      const __m256i v = load32(b.qs + 32 * m);
-      w.q[2 * m] = _mm256_and_si256(v, low4);
-      w.q[2 * m + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    const __m256i v = load32(b.qs + 32 * m);
+    const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    for (int n = 0; n < N; ++n) {
+      const Q8S& a = x[n][j];
+      sums[n] = _mm256_add_epi16(sums[n], _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(a.qs + 4 * m)),
+                                                           _mm256_maddubs_epi16(hi, bcast4(a.qs + 16 + 4 * m))));
     }
-    w.d = row_scales(b.d);
   }
-  static __m256i dot(const W& w, const Q8S& x) {
-    __m256i s[4];
-    for (int m = 0; m < 4; ++m)
-      s[m] = _mm256_add_epi16(_mm256_maddubs_epi16(w.q[2 * m], bcast4(x.qs + 4 * m)),
-                              _mm256_maddubs_epi16(w.q[2 * m + 1], bcast4(x.qs + 16 + 4 * m)));
-    const __m256i s16 = _mm256_add_epi16(_mm256_add_epi16(s[0], s[1]), _mm256_add_epi16(s[2], s[3]));
-    return _mm256_sub_epi32(_mm256_madd_epi16(s16, _mm256_set1_epi16(1)), _mm256_set1_epi32(8 * x.sum));
+  static __m256i finish(Sum s, const Q8S& a) {
+    return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(8 * a.sum));
   }
 };
 
@@ -49,23 +50,19 @@ struct PackedQ4_0 {
 // A pair sum reaches 2*128*127, so each product vector is widened before adding.
 struct PackedQ8_0 {
   using Block = packed::Q8_0x8;
-  struct W {
-    __m256i q[8];  // elements 4m..4m+3 of each row
-    __m256 d;
-  };
-  static void load(const Block& b, W& w) {
-    for (int m = 0; m < 8; ++m) w.q[m] = load32(b.qs + 32 * m);
-    w.d = row_scales(b.d);
-  }
-  static __m256i dot(const W& w, const Q8S& x) {
+  static constexpr int kSteps = 8;  // step m: elements 4m..4m+3
+  using Sum = __m256i;             // int32 sums
+  static Sum zero() { return _mm256_setzero_si256(); }
+  template <int N>
+  static void step(const Block& b, int m, const Q8S* const* x, int64_t j, Sum* sums) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-    for (int m = 0; m < 8; ++m) {
-      const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(w.q[m]), _mm256_sign_epi8(bcast4(x.qs + 4 * m), w.q[m]));
-      s[m & 1] = _mm256_add_epi32(s[m & 1], _mm256_madd_epi16(p, ones));
+    const __m256i w = load32(b.qs + 32 * m), w_abs = _mm256_abs_epi8(w);
+    for (int n = 0; n < N; ++n) {
+      const __m256i p = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(bcast4(x[n][j].qs + 4 * m), w));
+      sums[n] = _mm256_add_epi32(sums[n], _mm256_madd_epi16(p, ones));
     }
-    return _mm256_add_epi32(s[0], s[1]);
   }
+  static __m256i finish(Sum s, const Q8S&) { return s; }
 };
 
 // Groups follow each other in memory, so the weights are one stream; as for the K-quants,
@@ -82,13 +79,21 @@ void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
   const int64_t blocks = a.k / layout::kQK;
   for (int64_t j = 0; j < blocks; ++j) {
-    typename P::W wv;
-    P::load(w[j], wv);
     const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks]);
     for (size_t off = 0; off < sizeof(typename P::Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    typename P::Sum sums[N];
+    for (int n = 0; n < N; ++n) sums[n] = P::zero();
+#pragma GCC unroll 8
+    for (int m = 0; m < P::kSteps; ++m) {
+      P::template step<N>(w[j], m, x, j, sums);
+      // Sums stay in registers, step by step: left free, gcc reassociates the adds into a
+      // tree over all steps' products, which spills them to the stack.
+      for (int n = 0; n < N; ++n) asm("" : "+x"(sums[n]));
+    }
+    const __m256 dw = row_scales(w[j].d);
     for (int n = 0; n < N; ++n) {
-      const __m256 d = _mm256_mul_ps(wv.d, _mm256_broadcast_ss(&x[n][j].d));
-      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::dot(wv, x[n][j])), d, acc[n]);
+      const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(&x[n][j].d));
+      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::finish(sums[n], x[n][j])), d, acc[n]);
     }
   }
   for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
