@@ -37,6 +37,11 @@ inline int hsum_i32(__m256i v) {
 
 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
+// An empty asm that needs v in a register here. gcc otherwise regroups a chain of integer
+// vector adds in an unrolled tile into a tree of partial sums, which spills to the stack once
+// several activation rows are in flight.
+inline void keep_sum_order(__m256i& v) { asm("" : "+x"(v)); }
+
 // Sums of adjacent products of 32 signed weights and 32 signed activations, as 8 int32.
 inline __m256i dot_i8(__m256i w, __m256i x) {
   const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));

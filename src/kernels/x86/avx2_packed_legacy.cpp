@@ -86,9 +86,7 @@ void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
 #pragma GCC unroll 8
     for (int m = 0; m < P::kSteps; ++m) {
       P::template step<N>(w[j], m, x, j, sums);
-      // Sums stay in registers, step by step: left free, gcc reassociates the adds into a
-      // tree over all steps' products, which spills them to the stack.
-      for (int n = 0; n < N; ++n) asm("" : "+x"(sums[n]));
+      for (int n = 0; n < N; ++n) keep_sum_order(sums[n]);
     }
     const __m256 dw = row_scales(w[j].d);
     for (int n = 0; n < N; ++n) {

@@ -129,7 +129,7 @@ struct Tile {
         const __m256i scale = scales.operand(s);
         for (int n = 0; n < N; ++n) {
           sum[n] = _mm256_add_epi32(sum[n], _mm256_madd_epi16(p[n], scale));
-          asm("" : "+x"(sum[n]));  // else gcc regroups the 8 sub-blocks' terms and spills them
+          keep_sum_order(sum[n]);
         }
       }
       const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));

@@ -78,7 +78,7 @@ void Tile<N>::run(const GemmArgs& a, int64_t r, int64_t b) {
       const __m256i s0 = _mm256_unpacklo_epi16(s, s);
       for (int n = 0; n < N; ++n) {
         sum[n] = _mm256_add_epi32(sum[n], group_dot(g0, x[n][j].qs + 32 * p, s0));
-        asm("" : "+x"(sum[n]));  // g0 is dead before g1 is decoded: fewer live registers
+        keep_sum_order(sum[n]);  // and g0 is dead before g1 is decoded: fewer live registers
       }
       const Group g1 = decode_group(blk.q[2 * p + 1]);
       const __m256i s1 = _mm256_unpackhi_epi16(s, s);
