@@ -72,6 +72,7 @@ class File {
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return map_.size(); }
   const std::string& path() const { return map_.path(); }
+  const std::string& identity() const { return map_.identity(); }  // see MappedFile::identity
   const uint8_t* base() const { return map_.data(); }
   // Drops the whole pages of [p, p + n) from the resident set (see MappedFile::drop_pages).
   void drop_pages(const uint8_t* p, size_t n) const { map_.drop_pages(p, n); }

@@ -1,5 +1,7 @@
 #include "model/model.h"
 
+#include <algorithm>
+
 #include <string>
 
 #include "quant/quant.h"
@@ -89,7 +91,8 @@ class Loader {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::string& path, const kernels::KernelTable* pack_for, ThreadPool* pool) {
+std::unique_ptr<Model> Model::load(const std::string& path, const kernels::KernelTable* pack_for, ThreadPool* pool,
+                                   const PackCacheOptions* cache) {
   auto model = std::unique_ptr<Model>(new Model());
   model->file_ = gguf::File::open(path);
   const gguf::File& f = *model->file_;
@@ -167,37 +170,79 @@ std::unique_ptr<Model> Model::load(const std::string& path, const kernels::Kerne
     L.w_up = ld.matrix(p + "ffn_up.weight", hp.n_embd, hp.n_ff);
     L.w_down = ld.matrix(p + "ffn_down.weight", hp.n_ff, hp.n_embd);
   }
-  if (pack_for) model->pack_weights(*pack_for, pool);
+  if (pack_for) model->pack_weights(*pack_for, pool, cache);
   return model;
 }
 
-void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool) {
-  auto pack = [&](WeightView& w) {
+void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const PackCacheOptions* cache) {
+  // Every packed matrix goes into one buffer: it starts on a huge-page boundary and is mostly
+  // whole huge pages, where one buffer per matrix left the small ones (wq, wk, wv, wo) and
+  // every buffer's ragged ends on 4 KiB pages.
+  constexpr uint64_t kAlign = 64;
+  std::vector<WeightView*> todo;
+  std::vector<PackedMatrix> plan;
+  uint64_t total = 0;
+  auto add = [&](WeightView& w) {
     const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
     if (pk.rows == 0 || w.rows % pk.rows != 0 || w.packed) return;
-    const size_t bytes = w.row_bytes * size_t(w.rows), group = w.row_bytes * size_t(pk.rows);
-    AnonBuffer buf(bytes);
-    const auto pack_groups = [&](int64_t g0, int64_t g1) {
-      for (size_t off = size_t(g0) * group; off < size_t(g1) * group; off += group)
-        pk.pack(w.data + off, w.row_bytes, w.cols, buf.data() + off);
-    };
-    const int64_t n_groups = w.rows / pk.rows;
-    if (pool) pool->parallel_for(n_groups, 1, pack_groups);
-    else pack_groups(0, n_groups);
-    file_->drop_pages(w.data, bytes);
-    w.data = buf.data();
-    w.packed = &pk;
-    packed_.push_back(std::move(buf));
+    if (std::find(todo.begin(), todo.end(), &w) != todo.end()) return;
+    const uint64_t bytes = w.row_bytes * uint64_t(w.rows);
+    todo.push_back(&w);
+    plan.push_back({static_cast<uint32_t>(w.type), w.rows, w.cols, total, bytes});
+    total += (bytes + kAlign - 1) / kAlign * kAlign;
   };
   for (LayerWeights& L : layers)
-    for (WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) pack(*w);
-  pack(output);
+    for (WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add(*w);
+  add(output);
+  if (todo.empty()) return;
+
+  std::unique_ptr<PackCache> pc;
+  if (cache != nullptr && !cache->dir.empty()) pc = std::make_unique<PackCache>(*cache, file_->identity(), kt, plan, total);
+  const uint8_t* packed = nullptr;
+  if (pc) {
+    packed_file_ = pc->open(pool);
+    if (packed_file_) packed = packed_file_->base() + pc->data_offset();
+  }
+  if (packed == nullptr) {
+    // Pack into a new cache file when there is a cache, else into fresh memory.
+    uint8_t* out = nullptr;
+    if (pc) packed_file_ = pc->create();
+    if (packed_file_) {
+      out = packed_file_->base() + pc->data_offset();
+    } else {
+      packed_.emplace_back(total);
+      out = packed_.back().data();
+    }
+    for (size_t i = 0; i < todo.size(); ++i) {
+      const WeightView& w = *todo[i];
+      const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
+      const size_t group = w.row_bytes * size_t(pk.rows);
+      uint8_t* dst = out + plan[i].offset;
+      const auto pack_groups = [&](int64_t g0, int64_t g1) {
+        for (size_t off = size_t(g0) * group; off < size_t(g1) * group; off += group)
+          pk.pack(w.data + off, w.row_bytes, w.cols, dst + off);
+      };
+      const int64_t n_groups = w.rows / pk.rows;
+      if (pool) pool->parallel_for(n_groups, 1, pack_groups);
+      else pack_groups(0, n_groups);
+    }
+    if (pc && packed_file_) pc->commit(*packed_file_, pool);
+    packed = out;
+  }
+  for (size_t i = 0; i < todo.size(); ++i) {
+    WeightView& w = *todo[i];
+    file_->drop_pages(w.data, plan[i].bytes);
+    w.data = packed + plan[i].offset;
+    w.packed = &kt.for_type(w.type).packed;
+  }
+  if (pc) pack_cache_status_ = pc->status();
   if (tied_output) token_embd = output;
 }
 
 size_t Model::packed_bytes() const {
   size_t total = 0;
   for (const AnonBuffer& b : packed_) total += b.size();
+  if (packed_file_) total += packed_file_->size();
   return total;
 }
 

@@ -7,6 +7,7 @@
 
 #include "gguf/gguf.h"
 #include "model/arch.h"
+#include "model/pack_cache.h"
 #include "ops/tensor.h"
 #include "util/anon_buffer.h"
 
@@ -46,8 +47,10 @@ class Model {
   // With pack_for, matrices whose type has a packed layout in that table are repacked into
   // anonymous memory and their file pages dropped: one resident copy either way. The packing
   // runs on `pool` when given (first touch of fresh memory is much of a load's time).
+  // With a cache directory in `cache`, the packed weights come from (or go to) a cache file
+  // there; see pack_cache.h.
   static std::unique_ptr<Model> load(const std::string& path, const kernels::KernelTable* pack_for = nullptr,
-                                     ThreadPool* pool = nullptr);
+                                     ThreadPool* pool = nullptr, const PackCacheOptions* cache = nullptr);
 
   const ArchSpec& spec() const { return spec_; }
   const HParams& hparams() const { return hp_; }
@@ -61,14 +64,18 @@ class Model {
   std::vector<LayerWeights> layers;
 
   size_t weight_bytes() const;      // bytes of tensor data in the file
-  size_t packed_bytes() const;      // bytes of weights held repacked (anonymous memory)
+  size_t packed_bytes() const;      // bytes of weights held repacked (memory or cache file)
+  // How the packed weights were obtained from the cache: "off", "hit", "written", or why not.
+  const std::string& pack_cache_status() const { return pack_cache_status_; }
 
  private:
   Model() = default;
-  void pack_weights(const kernels::KernelTable& kt, ThreadPool* pool);
+  void pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const PackCacheOptions* cache);
 
   std::unique_ptr<gguf::File> file_;
   std::vector<AnonBuffer> packed_;
+  std::unique_ptr<CacheMapping> packed_file_;  // the cache file the packed weights point into
+  std::string pack_cache_status_ = "off";
   ArchSpec spec_{};
   HParams hp_{};
 };

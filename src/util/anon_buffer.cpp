@@ -10,15 +10,34 @@
 
 namespace minnow {
 
+namespace {
+constexpr size_t kHugePage = size_t(2) << 20;
+}  // namespace
+
 AnonBuffer::AnonBuffer(size_t size) : size_(size) {
   if (size == 0) return;
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // Large buffers start on a 2 MiB boundary (map a little more, unmap the ends) so that every
+  // whole 2 MiB of them can be a transparent huge page. On this class of VM, faulting in fresh
+  // memory costs far more per 4 KiB page than per huge page, and repacked weights are most of
+  // a load's new memory.
+  const bool huge = size >= kHugePage;
+  const size_t whole_pages = (size + 4095) & ~size_t(4095);
+  const size_t span = huge ? whole_pages + kHugePage : size;
+  void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     throw Error("cannot allocate " + std::to_string(size >> 20) + " MiB: " + std::strerror(errno));
+  auto* base = static_cast<uint8_t*>(p);
+  if (huge) {
+    const uintptr_t at = reinterpret_cast<uintptr_t>(base);
+    const size_t head = ((at + kHugePage - 1) & ~(kHugePage - 1)) - at;
+    if (head > 0) ::munmap(base, head);
+    if (span - head - whole_pages > 0) ::munmap(base + head + whole_pages, span - head - whole_pages);
+    base += head;
 #ifdef MADV_HUGEPAGE
-  if (size >= (size_t(2) << 20)) ::madvise(p, size, MADV_HUGEPAGE);  // a hint; failure is harmless
+    ::madvise(base, size, MADV_HUGEPAGE);  // a hint; failure is harmless
 #endif
-  data_ = static_cast<uint8_t*>(p);
+  }
+  data_ = base;
 }
 
 AnonBuffer::~AnonBuffer() { release(); }

@@ -19,6 +19,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Device, inode, size and modification time of the file that was mapped, as one string:
+  // what a cache derived from this file's bytes is keyed on (the same file descriptor as the map).
+  const std::string& identity() const { return identity_; }
 
   // Tells the kernel this process is done with [p, p + n) for now: the whole pages inside it
   // leave the resident set (the page cache keeps them; a later read maps them again).
@@ -27,6 +30,7 @@ class MappedFile {
  private:
   void release();
   std::string path_;
+  std::string identity_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };

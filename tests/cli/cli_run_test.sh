@@ -32,6 +32,23 @@ timeout 60 "$minnow" run "$model" -p "Hello there" -n 12 --temp 0 -t 1 >"$work/g
 cmp -s "$work/g1.out" "$work/g2.out"
 check "greedy output does not depend on the thread count" $?
 
+# Packed-weights cache: the first run writes it, the second maps it, --no-pack-cache and
+# MINNOW_PACK_CACHE=off skip it; the text is the same every way.
+for cache_run in first second; do
+  MINNOW_PACK_CACHE="$work/pack-cache" timeout 60 "$minnow" run "$model" -p "Hello there" -n 12 --temp 0 -t 1 \
+    >"$work/c-$cache_run.out" 2>"$work/c-$cache_run.err"
+done
+grep -q "packed weights: cache written" "$work/c-first.err" && grep -q "packed weights: cache hit" "$work/c-second.err"
+check "the packed-weights cache is written, then used" $?
+MINNOW_PACK_CACHE="$work/pack-cache" timeout 60 "$minnow" run "$model" -p "Hello there" -n 12 --temp 0 -t 1 \
+  --no-pack-cache >"$work/c-flag.out" 2>"$work/c-flag.err"
+MINNOW_PACK_CACHE=off timeout 60 "$minnow" run "$model" -p "Hello there" -n 12 --temp 0 -t 1 >"$work/c-off.out" 2>"$work/c-off.err"
+grep -q "packed weights: no cache" "$work/c-flag.err" && grep -q "packed weights: no cache" "$work/c-off.err"
+check "--no-pack-cache and MINNOW_PACK_CACHE=off run without the cache" $?
+cmp -s "$work/c-first.out" "$work/c-second.out" && cmp -s "$work/c-first.out" "$work/c-flag.out" &&
+  cmp -s "$work/c-first.out" "$work/c-off.out" && cmp -s "$work/c-first.out" "$work/g2.out"
+check "the same text with and without the cache" $?
+
 # A prompt longer than the context: one clear line, exit 1.
 long="$(printf 'word %.0s' $(seq 1 200))"
 timeout 60 "$minnow" run "$model" -p "$long" -c 64 -n 4 >"$work/long.out" 2>"$work/long.err"

@@ -33,6 +33,7 @@ bench::WorkerOptions worker_for(const bench::BenchOptions& o, const std::string&
   w.n_ctx = o.n_ctx;
   w.n_batch = o.n_batch;
   w.peer_fa = o.peer_fa;
+  w.pack_cache = o.pack_cache;
   w.seed = kPromptSeed;
   return w;
 }

@@ -32,9 +32,10 @@ int cmd_run(int argc, char** argv) {
   eo.n_threads = int(args.integer({"-t", "--threads"}, 1, 1024).value_or(0));
   eo.n_ctx = int(args.integer({"-c", "--ctx-size"}, 1, 1 << 24).value_or(4096));
   eo.n_batch = int(args.integer({"-b", "--batch"}, 1, 1 << 16).value_or(64));
+  if (args.flag({"--no-pack-cache"})) eo.pack_cache.dir.clear();
   const bool raw = args.flag({"--raw"});  // prompt text without BOS/special handling
   const auto pos = args.positionals();
-  if (pos.size() != 1) throw Error("usage: minnow run MODEL.gguf [-p PROMPT] [-n N] [--temp T] [--seed S] [-t THREADS] [-c CTX]");
+  if (pos.size() != 1) throw Error("usage: minnow run MODEL.gguf [-p PROMPT] [-n N] [--temp T] [--seed S] [-t THREADS] [-c CTX] [--no-pack-cache]");
   const bool hide_thinking = args.flag({"--hide-thinking"});
   if (!prompt) {
     Engine engine(pos[0], eo);
@@ -56,6 +57,7 @@ int cmd_run(int argc, char** argv) {
                engine.load_seconds(), st.n_prefilled, st.prefill_s > 0 ? st.n_prefilled / st.prefill_s : 0.0,
                st.n_generated, st.decode_s > 0 ? st.n_generated / st.decode_s : 0.0,
                std::string(engine.kernels().isa).c_str(), engine.n_threads());
+  if (const std::string pr = engine.pack_report(); !pr.empty()) std::fprintf(stderr, "%s\n", pr.c_str());
   if (st.stopped_ctx) std::fprintf(stderr, "stopped: the context (%d tokens) is full\n", eo.n_ctx);
   return 0;
 }

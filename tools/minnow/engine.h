@@ -11,10 +11,15 @@
 
 namespace minnow::cli {
 
+// Where repacked weights are cached: $MINNOW_PACK_CACHE if set ("off" or "0": no cache), else
+// $XDG_CACHE_HOME/minnow/packed, else $HOME/.cache/minnow/packed.
+PackCacheOptions default_pack_cache();
+
 struct EngineOptions {
   int n_threads = 0;  // 0: default_thread_count()
   int n_ctx = 4096;
   int n_batch = 64;
+  PackCacheOptions pack_cache = default_pack_cache();
 };
 
 class Engine {
@@ -27,6 +32,8 @@ class Engine {
   Session& session() { return *session_; }
   int n_threads() const { return pool_->size(); }
   double load_seconds() const { return load_s_; }
+  // "packed weights: cache hit" and the like, for the load report; empty when nothing is packed.
+  std::string pack_report() const;
 
  private:
   std::unique_ptr<Model> model_;

@@ -63,6 +63,7 @@ BenchOptions parse_bench_options(int argc, char** argv) {
   o.peer_fa = args.value({"--peer-fa"}).value_or(o.peer_fa);
   check_fa(o.peer_fa);
   o.bandwidth_mib = int(args.integer({"--bw-mib"}, 1, 1 << 20).value_or(0));
+  o.pack_cache = !args.flag({"--no-pack-cache"});
   const auto pos = args.positionals();
   if (pos.size() != 1) throw Error(kBenchUsage);
   o.model_path = pos[0];
@@ -86,6 +87,7 @@ WorkerOptions parse_worker_options(int argc, char** argv) {
   check_fa(w.peer_fa);
   w.seed = uint64_t(args.integer({"--seed"}, 0, INT64_MAX).value_or(0));
   w.result_fd = int(args.integer({"--result-fd"}, 1, 1 << 20).value_or(1));
+  w.pack_cache = !args.flag({"--no-pack-cache"});
   const auto pos = args.positionals();
   if (pos.size() != 1)
     throw Error("usage: minnow bench-worker --engine minnow|llama.cpp MODEL.gguf -p N -n N -t T [-c CTX]");
@@ -95,11 +97,13 @@ WorkerOptions parse_worker_options(int argc, char** argv) {
 }
 
 std::vector<std::string> worker_args(const WorkerOptions& w) {
-  return {"bench-worker", "--engine", w.engine, w.model_path,
+  std::vector<std::string> args = {"bench-worker", "--engine", w.engine, w.model_path,
           "-p", std::to_string(w.n_prompt), "-n", std::to_string(w.n_gen),
           "-t", std::to_string(w.n_threads), "-c", std::to_string(w.n_ctx),
           "-b", std::to_string(w.n_batch), "--peer-fa", w.peer_fa,
           "--seed", std::to_string(w.seed), "--result-fd", std::to_string(w.result_fd)};
+  if (!w.pack_cache) args.push_back("--no-pack-cache");
+  return args;
 }
 
 }  // namespace minnow::cli::bench

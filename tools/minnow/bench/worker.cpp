@@ -37,6 +37,7 @@ WorkerResult run_minnow(const WorkerOptions& w) {
   eo.n_threads = w.n_threads;
   eo.n_ctx = w.n_ctx;
   if (w.n_batch > 0) eo.n_batch = w.n_batch;
+  if (!w.pack_cache) eo.pack_cache.dir.clear();
   Engine engine(w.model_path, eo);
   r.load_s = seconds_since(t_load);
   r.n_vocab = engine.model().hparams().n_vocab;

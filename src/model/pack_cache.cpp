@@ -1,0 +1,287 @@
+#include "model/pack_cache.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <string_view>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+#include "quant/types.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace minnow {
+namespace {
+
+// File layout: kMagic, then four little-endian u64 (data offset, key length, data bytes,
+// checksum), the key, zeros up to the data offset (a multiple of the page size), the data.
+constexpr std::string_view kMagic = "MNPKv001";
+constexpr size_t kFixedHeader = 8 + 4 * 8;
+constexpr uint64_t kPage = 4096;
+constexpr std::string_view kSuffix = ".mnpk";
+constexpr int64_t kStaleTmpSeconds = 3600;
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : s) h = (h ^ uint8_t(c)) * 0x100000001b3ull;
+  return h;
+}
+
+std::string hex64(uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[size_t(i)] = kDigits[v & 15];
+  return s;
+}
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(char(uint8_t(v >> (8 * i))));
+}
+
+uint64_t get_u64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// What the packers of this table produce, as a number: each packed type's packer run on one
+// fixed group. A layout change that forgot to say so still changes the key.
+uint64_t layout_fingerprint(const kernels::KernelTable& kt) {
+  constexpr int64_t kCols = 256;  // a whole block of every type, K-quants included
+  std::string all;
+  for (uint32_t id = 0; id < kt.types.size(); ++id) {
+    const kernels::PackedKernels& pk = kt.types[id].packed;
+    if (pk.rows == 0 || pk.pack == nullptr) continue;
+    const size_t rb = row_bytes(static_cast<DType>(id), kCols);
+    std::vector<uint8_t> src(rb * size_t(pk.rows)), dst(src.size());
+    for (size_t i = 0; i < src.size(); ++i) src[i] = uint8_t(i * 131 + 7 + (i >> 8));
+    pk.pack(src.data(), rb, kCols, dst.data());
+    all += std::to_string(id) + ":" + std::to_string(pk.rows) + ":" + hex64(pack_checksum(dst.data(), dst.size())) + ";";
+  }
+  return fnv1a(all);
+}
+
+bool make_dirs(const std::string& dir) {
+  for (size_t at = 1; at <= dir.size(); ++at) {
+    if (at < dir.size() && dir[at] != '/') continue;
+    const std::string part = dir.substr(0, at);
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  }
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool read_all(int fd, uint8_t* p, size_t n, uint64_t at) {
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, p, n, off_t(at));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= size_t(r);
+    at += uint64_t(r);
+  }
+  return true;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+namespace {
+
+uint64_t piece_checksum(const uint8_t* p, size_t n) {
+  // Four independent multiply-xorshift lanes over 8-byte words: memory speed on one core.
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+  uint64_t h[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int l = 0; l < 4; ++l) {
+      uint64_t w;
+      std::memcpy(&w, p + i + 8 * size_t(l), 8);
+      h[l] = (h[l] ^ w) * kMul;
+      h[l] ^= h[l] >> 29;
+    }
+  uint64_t tail = 0;
+  for (size_t k = i; k < n; ++k) tail = (tail << 8 | p[k]) * kMul;
+  uint64_t out = uint64_t(n) * kMul ^ tail;
+  for (const uint64_t v : h) out = (out ^ v) * kMul ^ (out >> 31);
+  return out;
+}
+
+}  // namespace
+
+uint64_t pack_checksum(const uint8_t* p, size_t n, ThreadPool* pool) {
+  constexpr size_t kPiece = size_t(16) << 20;
+  const int64_t pieces = int64_t((n + kPiece - 1) / kPiece);
+  std::vector<uint64_t> sums(static_cast<size_t>(pieces));
+  const auto run = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const size_t at = size_t(i) * kPiece;
+      sums[size_t(i)] = piece_checksum(p + at, std::min(kPiece, n - at));
+    }
+  };
+  if (pool != nullptr) pool->parallel_for(pieces, 1, run);
+  else run(0, pieces);
+  uint64_t out = 0x9e3779b97f4a7c15ull ^ uint64_t(n);
+  for (const uint64_t v : sums) out = (out ^ v) * 0x100000001b3ull ^ (out >> 29);
+  return out;
+}
+
+PackCache::PackCache(PackCacheOptions options, const std::string& source_identity, const kernels::KernelTable& kt,
+                     std::span<const PackedMatrix> plan, uint64_t total)
+    : options_(std::move(options)), plan_(plan), total_(total) {
+  key_ = "minnow packed weights\nsource " + source_identity + "\nisa " + std::string(kt.isa) + "\nlayouts " +
+         hex64(layout_fingerprint(kt)) + "\nplan";
+  for (const PackedMatrix& m : plan)
+    key_ += " " + std::to_string(m.type) + "/" + std::to_string(m.rows) + "x" + std::to_string(m.cols) + "@" +
+            std::to_string(m.offset) + "+" + std::to_string(m.bytes);
+  key_ += "\ntotal " + std::to_string(total) + "\n";
+  data_offset_ = (kFixedHeader + key_.size() + kPage - 1) / kPage * kPage;
+  if (!options_.dir.empty()) path_ = options_.dir + "/" + hex64(fnv1a(key_)) + std::string(kSuffix);
+  status_ = options_.dir.empty() ? "off" : "miss";
+}
+
+std::string PackCache::header() const {
+  std::string h(kMagic);
+  put_u64(h, data_offset_);
+  put_u64(h, key_.size());
+  put_u64(h, total_);
+  return h;  // the checksum and the key follow (see store)
+}
+
+CacheMapping::~CacheMapping() {
+  if (base_ != nullptr) ::munmap(base_, size_);
+}
+
+std::unique_ptr<CacheMapping> PackCache::open(ThreadPool* pool) {
+  if (path_.empty()) return nullptr;
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;  // the usual miss: no file yet
+  std::vector<uint8_t> head(kFixedHeader + key_.size());
+  struct stat st {};
+  const bool readable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read_all(fd, head.data(), head.size(), 0);
+  const std::string expect = header();
+  if (!readable || std::memcmp(head.data(), expect.data(), expect.size()) != 0 ||
+      std::memcmp(head.data() + kFixedHeader, key_.data(), key_.size()) != 0 ||
+      uint64_t(st.st_size) != data_offset_ + total_) {
+    ::close(fd);
+    status_ = "stale or damaged cache file, packing again";
+    return nullptr;
+  }
+  const size_t size = size_t(st.st_size);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) {
+    status_ = std::string("cache file cannot be mapped (") + std::strerror(errno) + "), packing again";
+    return nullptr;
+  }
+  auto map = std::make_unique<CacheMapping>(static_cast<uint8_t*>(p), size);
+  if (pack_checksum(map->base() + data_offset_, total_, pool) != get_u64(head.data() + expect.size())) {
+    status_ = "cache file fails its checksum, packing again";
+    return nullptr;
+  }
+  ::utimensat(AT_FDCWD, path_.c_str(), nullptr, 0);  // recently used: trimmed last
+  status_ = "hit";
+  return map;
+}
+
+void PackCache::give_up(const std::string& why) {
+  status_ = "not written: " + why;
+  if (!tmp_path_.empty()) ::unlink(tmp_path_.c_str());
+  tmp_path_.clear();
+}
+
+std::unique_ptr<CacheMapping> PackCache::create() {
+  if (path_.empty()) return nullptr;
+  if (total_ + data_offset_ > options_.max_bytes) {
+    give_up("larger than the cache's limit");
+    return nullptr;
+  }
+  if (!make_dirs(options_.dir)) {
+    give_up("cannot create " + options_.dir + ": " + std::strerror(errno));
+    return nullptr;
+  }
+  tmp_path_ = path_ + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const std::string err = std::strerror(errno);
+    tmp_path_.clear();
+    give_up("cannot create a file in " + options_.dir + ": " + err);
+    return nullptr;
+  }
+  const size_t size = size_t(data_offset_ + total_);
+  // Reserving the blocks first matters: a shared mapping of a file that cannot grow on disk
+  // would fail its writes with SIGBUS, where this fails cleanly with ENOSPC.
+  if (const int err = ::posix_fallocate(fd, 0, off_t(size)); err != 0) {
+    ::close(fd);
+    give_up(std::strerror(err));
+    return nullptr;
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int err = errno;
+  ::close(fd);
+  if (p == MAP_FAILED) {
+    give_up(std::string("cannot map: ") + std::strerror(err));
+    return nullptr;
+  }
+  return std::make_unique<CacheMapping>(static_cast<uint8_t*>(p), size);
+}
+
+void PackCache::commit(const CacheMapping& file, ThreadPool* pool) {
+  if (tmp_path_.empty()) return;
+  std::string head = header();
+  put_u64(head, pack_checksum(file.base() + data_offset_, total_, pool));
+  head += key_;
+  std::memcpy(file.base(), head.data(), head.size());
+  // Renamed only once complete, so a reader sees either no file or a whole one; what a crash
+  // of the machine could still leave half-written on disk, the checksum catches.
+  if (::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
+    give_up(std::string("cannot rename: ") + std::strerror(errno));
+    return;
+  }
+  tmp_path_.clear();
+  status_ = "written";
+  trim();
+}
+
+void PackCache::trim() const {
+  DIR* d = ::opendir(options_.dir.c_str());
+  if (d == nullptr) return;
+  struct Entry {
+    std::string path;
+    int64_t mtime;
+    uint64_t bytes;
+  };
+  std::vector<Entry> entries;
+  const int64_t now = int64_t(::time(nullptr));
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    const std::string full = options_.dir + "/" + name;
+    struct stat st {};
+    if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (name.find(std::string(kSuffix) + ".tmp.") != std::string::npos) {
+      if (now - int64_t(st.st_mtim.tv_sec) > kStaleTmpSeconds) ::unlink(full.c_str());  // a killed writer's
+      continue;
+    }
+    if (ends_with(name, kSuffix)) entries.push_back({full, int64_t(st.st_mtim.tv_sec), uint64_t(st.st_size)});
+  }
+  ::closedir(d);
+  uint64_t used = 0;
+  for (const Entry& e : entries) used += e.bytes;
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.mtime < b.mtime; });
+  for (const Entry& e : entries) {
+    if (used <= options_.max_bytes) break;
+    if (e.path == path_) continue;
+    if (::unlink(e.path.c_str()) == 0) used -= e.bytes;
+  }
+}
+
+}  // namespace minnow

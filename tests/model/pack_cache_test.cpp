@@ -1,0 +1,186 @@
+// The packed-weights cache: a second load maps what the first wrote, and anything wrong with
+// the cache (damaged, short, stale, unwritable, over its limit) costs a repack, never a wrong
+// weight or a failed load.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "model/pack_cache.h"
+#include "model/test_models.h"
+#include "support/scratch_dir.h"
+#include "util/thread_pool.h"
+
+namespace minnow {
+namespace {
+
+namespace fs = std::filesystem;
+
+const kernels::KernelTable& table() { return kernels::best_kernels(kernels::detect_cpu_features()); }
+
+// Every matrix the loader may pack, in a fixed order.
+std::vector<const WeightView*> matrices(const Model& m) {
+  std::vector<const WeightView*> out;
+  for (const LayerWeights& L : m.layers)
+    for (const WeightView* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) out.push_back(w);
+  out.push_back(&m.output);
+  return out;
+}
+
+// The packed bytes of `got` equal those of `want` (packed without a cache), matrix by matrix.
+void expect_same_packed(const Model& want, const Model& got) {
+  const auto a = matrices(want), b = matrices(got);
+  ASSERT_EQ(a.size(), b.size());
+  int n_packed = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i]->packed != nullptr, b[i]->packed != nullptr) << "matrix " << i;
+    if (a[i]->packed == nullptr) continue;
+    ++n_packed;
+    EXPECT_EQ(std::memcmp(a[i]->data, b[i]->data, a[i]->row_bytes * size_t(a[i]->rows)), 0) << "matrix " << i;
+  }
+  EXPECT_GT(n_packed, 0);
+}
+
+std::vector<fs::path> cache_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  return out;
+}
+
+class PackCacheTest : public ::testing::TestWithParam<DType> {
+ protected:
+  void SetUp() override {
+    if (table().for_type(GetParam()).packed.rows == 0) GTEST_SKIP() << "no packed layout for this type on this CPU";
+    model_ = make_model("qwen2-tiny", GetParam());
+    dir_ = fs::path(testing::scratch_path("cache-" + std::string(dtype_info(GetParam()).name)));
+    fs::remove_all(dir_);
+    reference_ = Model::load(model_, &table());
+    ASSERT_GT(reference_->packed_bytes(), 0u);
+  }
+  std::unique_ptr<Model> load(const PackCacheOptions& o, ThreadPool* pool = nullptr) {
+    return Model::load(model_, &table(), pool, &o);
+  }
+  PackCacheOptions options() const { return PackCacheOptions{dir_.string()}; }
+
+  std::string model_;
+  fs::path dir_;
+  std::unique_ptr<Model> reference_;
+};
+
+TEST_P(PackCacheTest, FirstLoadWritesTheSecondMapsTheSameBytes) {
+  const auto first = load(options());
+  EXPECT_EQ(first->pack_cache_status(), "written");
+  expect_same_packed(*reference_, *first);
+  ASSERT_EQ(cache_files(dir_).size(), 1u);
+  ThreadPool pool(2);
+  const auto second = load(options(), &pool);  // the checksum pass split over the pool
+  EXPECT_EQ(second->pack_cache_status(), "hit");
+  expect_same_packed(*reference_, *second);
+  EXPECT_EQ(cache_files(dir_).size(), 1u);
+}
+
+TEST_P(PackCacheTest, DamagedDataIsNotUsedAndTheFileIsRewritten) {
+  load(options());
+  const fs::path file = cache_files(dir_).at(0);
+  const auto size = fs::file_size(file);
+  char original = 0;
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(std::streamoff(size - size / 3));
+    f.get(original);
+    f.seekp(std::streamoff(size - size / 3));
+    f.put(char(original ^ 0x10));
+  }
+  const auto again = load(options());
+  EXPECT_EQ(again->pack_cache_status(), "written");  // the damaged file failed its checksum
+  expect_same_packed(*reference_, *again);
+  std::ifstream f(file, std::ios::binary);
+  f.seekg(std::streamoff(size - size / 3));
+  EXPECT_EQ(f.get(), int(uint8_t(original)));
+  EXPECT_EQ(load(options())->pack_cache_status(), "hit");
+}
+
+TEST_P(PackCacheTest, ShortOrEmptyFileIsRepacked) {
+  load(options());
+  const fs::path file = cache_files(dir_).at(0);
+  const auto size = fs::file_size(file);
+  for (const uintmax_t keep : {size / 2, uintmax_t(100), uintmax_t(0)}) {
+    fs::resize_file(file, keep);
+    const auto m = load(options());
+    EXPECT_EQ(m->pack_cache_status(), "written") << keep;
+    expect_same_packed(*reference_, *m);
+    EXPECT_EQ(fs::file_size(file), size);
+  }
+}
+
+TEST_P(PackCacheTest, ChangedSourceGetsItsOwnFileAndTheLimitTrimsTheOldest) {
+  const fs::path copy = testing::scratch_path("copy-" + std::string(dtype_info(GetParam()).name) + ".gguf");
+  fs::copy_file(model_, copy, fs::copy_options::overwrite_existing);
+  PackCacheOptions o = options();
+  const auto first = Model::load(copy.string(), &table(), nullptr, &o);
+  ASSERT_EQ(first->pack_cache_status(), "written");
+  const auto one_file = fs::file_size(cache_files(dir_).at(0));
+  // Same bytes, new modification time: the cache cannot know the content is unchanged.
+  fs::last_write_time(copy, fs::last_write_time(copy) + std::chrono::seconds(5));
+  o.max_bytes = one_file + one_file / 2;  // room for one file, not two
+  const auto second = Model::load(copy.string(), &table(), nullptr, &o);
+  EXPECT_EQ(second->pack_cache_status(), "written");
+  expect_same_packed(*reference_, *second);
+  EXPECT_EQ(cache_files(dir_).size(), 1u);  // the first file was the least recently used
+  EXPECT_EQ(Model::load(copy.string(), &table(), nullptr, &o)->pack_cache_status(), "hit");
+}
+
+TEST_P(PackCacheTest, OverTheLimitIsNotWritten) {
+  PackCacheOptions o = options();
+  o.max_bytes = 4096;
+  const auto m = load(o);
+  EXPECT_EQ(m->pack_cache_status().rfind("not written", 0), 0u) << m->pack_cache_status();
+  expect_same_packed(*reference_, *m);
+  EXPECT_TRUE(cache_files(dir_).empty());
+}
+
+TEST_P(PackCacheTest, UnusableDirectoryStillLoads) {
+  const fs::path blocker = testing::scratch_path("a-file");
+  std::ofstream(blocker) << "not a folder";
+  const auto m = load(PackCacheOptions{(blocker / "cache").string()});
+  EXPECT_EQ(m->pack_cache_status().rfind("not written", 0), 0u) << m->pack_cache_status();
+  expect_same_packed(*reference_, *m);
+}
+
+TEST_P(PackCacheTest, StaleTemporaryFilesAreRemovedFreshOnesKept) {
+  fs::create_directories(dir_);
+  const fs::path stale = dir_ / "0123456789abcdef.mnpk.tmp.1", fresh = dir_ / "0123456789abcdef.mnpk.tmp.2";
+  std::ofstream(stale) << "left by a killed writer";
+  std::ofstream(fresh) << "a writer still at work";
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  EXPECT_EQ(load(options())->pack_cache_status(), "written");
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, PackCacheTest, ::testing::Values(DType::Q4_0, DType::Q4_K),
+                         [](const auto& info) { return std::string(dtype_info(info.param).name); });
+
+TEST(PackChecksum, SameWithAndWithoutAPoolAndSeesOneBitFlip) {
+  std::vector<uint8_t> data((size_t(40) << 20) + 13);  // several 16 MiB pieces and a ragged end
+  std::mt19937_64 rng(5);
+  for (auto& b : data) b = uint8_t(rng());
+  ThreadPool pool(2);
+  const uint64_t a = pack_checksum(data.data(), data.size());
+  EXPECT_EQ(a, pack_checksum(data.data(), data.size(), &pool));
+  for (const size_t at : {size_t(0), size_t(17) << 20, data.size() - 1}) {
+    data[at] ^= 4;
+    EXPECT_NE(a, pack_checksum(data.data(), data.size())) << at;
+    data[at] ^= 4;
+  }
+  EXPECT_NE(a, pack_checksum(data.data(), data.size() - 1));
+}
+
+}  // namespace
+}  // namespace minnow
