@@ -32,6 +32,8 @@ using ActBytesFn = size_t (*)(int64_t k);
 using PackFn = void (*)(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
 // g[i] = silu(g[i]) * u[i] = g[i] / (1 + exp(-g[i])) * u[i]: SwiGLU's gate on its up half.
 using SiluMulFn = void (*)(float* g, const float* u, int64_t n);
+// x[i] = exp(x[i] - max x) / sum_j exp(x[j] - max x), in place (attention weights).
+using SoftmaxFn = void (*)(float* x, int64_t n);
 // Dequantizes row `row` (< rows) of one packed group into out[k].
 using UnpackRowFn = void (*)(const uint8_t* group, int row, int64_t k, float* out);
 
@@ -61,6 +63,7 @@ struct KernelTable {
   std::string_view isa;  // "scalar", "avx2", "avx512", "avx512vnni", "neon", "dotprod", "i8mm"
   std::array<TypeKernels, kDTypeIdLimit> types{};
   SiluMulFn silu_mul = nullptr;
+  SoftmaxFn softmax = nullptr;
 
   const TypeKernels& for_type(DType t) const { return types[static_cast<uint32_t>(t)]; }
 };
@@ -76,6 +79,8 @@ CpuFeatures detect_cpu_features();
 // Plain C++ reference for every weight type (dequantize + f32 dot, or the int8 reference
 // matching the SIMD paths' activation format). Always available.
 const KernelTable& reference_kernels();
+// The reference softmax (libm's expf, the sum in double), also used by tables without their own.
+void softmax_reference(float* x, int64_t n);
 
 // Every table whose ISA this CPU runs, reference first. Tests compare each against reference.
 std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu);

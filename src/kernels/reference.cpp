@@ -334,10 +334,27 @@ void silu_mul(float* g, const float* u, int64_t n) {
   for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
+}  // namespace
+
+void softmax_reference(float* x, int64_t n) {
+  float mx = x[0];
+  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = float(1.0 / sum);  // as ggml: the sum in double, the scale in float
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+namespace {
+
 constexpr KernelTable make_reference_table() {
   KernelTable t{};
   t.isa = "scalar";
   t.silu_mul = silu_mul;
+  t.softmax = softmax_reference;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
     t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
   };

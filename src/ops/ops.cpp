@@ -107,9 +107,12 @@ void embed_row(const WeightView& table, int64_t index, float* out) {
 }
 
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps) {
-  double sum = 0.0;  // double: ggml sums in f64 too (ggml_float), keeps us close to it
-  for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
-  const float scale = float(1.0 / std::sqrt(sum / double(n) + double(eps)));
+  // Rounded at the points where ggml rounds (float squares summed in double, the mean and the
+  // scale in float): the output is quantized to int8 next, where one ulp can flip a value.
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += double(x[i] * x[i]);
+  const float mean = float(sum / double(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
 }
 
@@ -134,26 +137,17 @@ void rope(float* x, int n_heads, const float* cs, const RopeParams& p) {
       const int a = p.neox ? i : 2 * i;
       const int b = p.neox ? i + half : 2 * i + 1;
       const float x0 = v[a], x1 = v[b];
-      v[a] = x0 * c - x1 * s;
-      v[b] = x0 * s + x1 * c;
+      // One rounding for the first product, as llama.cpp's builds compute it (the compiler
+      // contracts its x0 * c - x1 * s into an FMA); q and k go to f16 next, where a
+      // 1-ulp difference can flip the rounding.
+      v[a] = std::fma(x0, c, -(x1 * s));
+      v[b] = std::fma(x0, s, x1 * c);
     }
   }
 }
 
 void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, int64_t n) {
   ctx.pool.parallel_for(rows * n, n, [&](int64_t b, int64_t e) { ctx.kernels.silu_mul(gate + b, up + b, e - b); });
-}
-
-void softmax(float* x, int64_t n) {
-  float mx = x[0];
-  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, x[i]);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  const float inv = float(1.0 / sum);  // as ggml: the sum in double, the scale in float
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
 void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
@@ -174,21 +168,25 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   a.y = scratch.scores;
   a.y_stride = n_max;
   f16.gemm(a, 0, n_max);
+  // The weighted sum over positions runs to a multiple of 8 where the cache has room, the
+  // extra positions weighing 0: llama.cpp's padded cache sums them in SIMD lanes the same way
+  // (a scalar tail would round differently).
+  const int64_t n_sum = std::min((n_max + 7) / 8 * 8, v_stride);
   for (int64_t r = 0; r < rows; ++r) {
     float* s = scratch.scores + r * n_max;
     const int64_t n = n_kv[size_t(r)];
     for (int64_t t = 0; t < n; ++t) s[t] *= scale;
-    softmax(s, n);
-    uint16_t* w = scratch.w16 + r * n_max;
+    ctx.kernels.softmax(s, n);
+    uint16_t* w = scratch.w16 + r * n_sum;
     f16.quantize_act(s, w, n);
-    std::fill(w + n, w + n_max, uint16_t(0));  // positions this row may not see weigh 0
+    std::fill(w + n, w + n_sum, uint16_t(0));  // positions this row may not see weigh 0
   }
   // out[r][d] = V^T[d] . f16(weights[r])
   a.w = reinterpret_cast<const uint8_t*>(v_t);
   a.w_row_bytes = size_t(v_stride) * sizeof(uint16_t);
-  a.k = n_max;
+  a.k = n_sum;
   a.x = reinterpret_cast<const uint8_t*>(scratch.w16);
-  a.x_row_bytes = size_t(n_max) * sizeof(uint16_t);
+  a.x_row_bytes = size_t(n_sum) * sizeof(uint16_t);
   a.y = scratch.out;
   a.y_stride = head_dim;
   f16.gemm(a, 0, head_dim);

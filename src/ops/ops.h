@@ -45,8 +45,6 @@ void rope(float* x, int n_heads, const float* cs, const RopeParams& p);
 // SwiGLU over `rows` rows of n: gate[i] = silu(gate[i]) * up[i], whole rows per thread.
 void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, int64_t n);
 
-void softmax(float* x, int64_t n);
-
 // Query rows that share one KV head (the heads of a GQA group, several tokens of a batch)
 // against the f16 KV cache, as two f16 GEMMs through the kernel table, so every K and V row
 // is read once for all of them. K rows are positions (k + t * k_stride); V is stored

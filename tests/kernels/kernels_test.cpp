@@ -361,6 +361,32 @@ TEST(Kernels, SiluMulMatchesReference) {
   }
 }
 
+// Softmax against the reference on lengths around the SIMD width, with a wide spread of
+// scores (weights near 0 and near 1 in one row) and a row of equal scores.
+TEST(Kernels, SoftmaxMatchesReference) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> wide(-60.0f, 20.0f);
+  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+    ASSERT_NE(table->softmax, nullptr) << table->isa;
+    for (const int64_t n : {1, 2, 7, 8, 9, 16, 31, 1037}) {
+      std::vector<float> x = random_floats(rng, size_t(n), 8.0f);
+      for (size_t i = 0; i < x.size(); i += 3) x[i] = wide(rng);
+      std::vector<float> want = x, got = x;
+      reference_kernels().softmax(want.data(), n);
+      table->softmax(got.data(), n);
+      double total = 0.0;
+      for (size_t i = 0; i < size_t(n); ++i) {
+        EXPECT_NEAR(got[i], want[i], 2e-6f * want[i] + 1e-30f) << table->isa << " n=" << n << " i=" << i;
+        total += got[i];
+      }
+      EXPECT_NEAR(total, 1.0, 1e-5) << table->isa << " n=" << n;
+    }
+    std::vector<float> flat(13, 3.5f);
+    table->softmax(flat.data(), 13);
+    for (float v : flat) EXPECT_NEAR(v, 1.0f / 13.0f, 1e-7f) << table->isa;
+  }
+}
+
 TEST(Kernels, PackedQ8SMatchesQ8_0) {
   std::mt19937 rng(5);
   const int64_t k = 13 * 32;

@@ -1,5 +1,5 @@
 #pragma once
-// aarch64 activation functions; the same exp as the AVX2 one (x86/avx2_activation.cpp):
+// aarch64 activation functions. exp (not the AVX2 one, which follows ggml's x86 build):
 // exp(x) = 2^n * e^r, n = round(x / ln 2), r = x - n ln 2 with ln 2 split in two, e^r by its
 // Taylor series to r^7, 2^n built in the exponent bits. Include after arm_common.h.
 #include <cmath>
@@ -9,7 +9,8 @@
 namespace minnow::kernels::arm {
 namespace {
 
-// Inputs are clamped so that 2^n stays a normal float (see the AVX2 version).
+// Inputs are clamped so that 2^n stays a normal float: below -87 the result is about 1e-38
+// instead of a denormal or 0, which no caller can tell apart from 0 after adding 1.
 inline float32x4_t exp_f32(float32x4_t x) {
   x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.0f)), vdupq_n_f32(88.0f));
   const float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));

@@ -21,6 +21,7 @@ KernelTable make_table(std::string_view isa) {
   KernelTable t = reference_kernels();
   t.isa = isa;
   t.silu_mul = silu_mul;
+  t.softmax = softmax_reference;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
     t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
   };

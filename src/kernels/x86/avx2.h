@@ -16,6 +16,7 @@ void convert_f16(const float* x, void* out, int64_t k);
 void convert_bf16(const float* x, void* out, int64_t k);
 
 void silu_mul(float* g, const float* u, int64_t n);
+void softmax(float* x, int64_t n);
 
 void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1);

@@ -3,12 +3,18 @@
 // Each 256-element super-block is read as 8 chunks of 32 unsigned 8-bit values q (at most 63),
 // with one int16 scale per group of 16 and one int16 "min" per group, so that
 //   dot = d*dx * sum_g scale_g * sum(q*x over g)  -  mscale*dx * sum_g min_g * bsum_g.
-// Q6_K and Q3_K store signed values as q - offset; their offset term (offset*scale_g*bsum_g)
-// is exact in int32 and is subtracted before converting to float (mscale = d). Q2_K, Q4_K and
-// Q5_K have real mins scaled by dmin, summed in float as ggml does.
+// Q6_K and Q3_K store signed values as q - offset: Q6_K subtracts its offset term
+// (offset*scale_g*bsum_g, exact in int32) from the lane sums, Q3_K takes the offset off each
+// product pair. Q2_K, Q4_K and Q5_K have real mins scaled by dmin.
+// The float steps follow ggml's AVX2 dot products exactly (which lane holds which products,
+// the order of the FMAs, the final horizontal sum), so that results match llama.cpp's to the
+// bit: Q2_K adds its mins to the lanes before the values, Q4_K and Q5_K sum theirs in a scalar
+// added after the horizontal sum.
 // Scales are unpacked once per super-block and row; the values are decoded chunk by chunk
 // straight from the block for every activation (a few ALU ops, cheaper than a round trip
 // through memory).
+#include <cmath>
+
 #include "kernels/layout.h"
 #include "kernels/x86/avx2_common.h"
 
@@ -67,11 +73,15 @@ inline __m256i two_bits(__m256i v, int plane) {
 inline __m256i low_nibbles(__m256i v) { return _mm256_and_si256(v, _mm256_set1_epi8(0x0F)); }
 inline __m256i high_nibbles(__m256i v) { return low_nibbles(_mm256_srli_epi16(v, 4)); }
 
-// Each type: Block, kPer16 (scales per 16 vs per 32), kIntOffset (see top), prepare() for the
+// Each type: Block, kPer16 (scales per 16 vs per 32), kMins (see top), prepare() for the
 // scales, and chunks(b, f) calling f(c, q) for chunks c = 0..7 in order.
+// How a type's mins or offset enter the sum (see top).
+enum class Mins { LaneOffset, IntOffset, LanesFirst, Scalar };
+
 struct TypeQ2_K {
   using Block = L::Q2_K;
-  static constexpr bool kPer16 = true, kIntOffset = false;
+  static constexpr bool kPer16 = true;
+  static constexpr Mins kMins = Mins::LanesFirst;
   static void prepare(const Block& b, KRow<Block>& w) {
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
     const __m128i low4 = _mm_set1_epi8(0x0F);
@@ -91,13 +101,14 @@ struct TypeQ2_K {
 
 struct TypeQ3_K {
   using Block = L::Q3_K;
-  static constexpr bool kPer16 = true, kIntOffset = true;
+  static constexpr bool kPer16 = true;
+  static constexpr Mins kMins = Mins::LaneOffset;
+  static constexpr int kOffset = 4;  // stored value = q - 4
   static void prepare(const Block& b, KRow<Block>& w) {
     int8_t sc[16];
     L::unpack_scales_q3_k(b.scales, sc);
     const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
     set_scales_per_16(w, s16);
-    w.min = _mm256_slli_epi16(s16, 2);  // stored value = q - 4
     w.d = half_to_float(b.d);
     w.dmin = 0.0f;
   }
@@ -114,7 +125,8 @@ struct TypeQ3_K {
 
 struct TypeQ4_K {
   using Block = L::Q4_K;
-  static constexpr bool kPer16 = false, kIntOffset = false;
+  static constexpr bool kPer16 = false;
+  static constexpr Mins kMins = Mins::Scalar;
   static void prepare(const Block& b, KRow<Block>& w) {
     set_scales_per_32(w, b.scales);
     w.d = half_to_float(b.d);
@@ -132,7 +144,8 @@ struct TypeQ4_K {
 
 struct TypeQ5_K {
   using Block = L::Q5_K;
-  static constexpr bool kPer16 = false, kIntOffset = false;
+  static constexpr bool kPer16 = false;
+  static constexpr Mins kMins = Mins::Scalar;
   static void prepare(const Block& b, KRow<Block>& w) {
     set_scales_per_32(w, b.scales);
     w.d = half_to_float(b.d);
@@ -151,7 +164,8 @@ struct TypeQ5_K {
 
 struct TypeQ6_K {
   using Block = L::Q6_K;
-  static constexpr bool kPer16 = true, kIntOffset = true;
+  static constexpr bool kPer16 = true;
+  static constexpr Mins kMins = Mins::IntOffset;
   static void prepare(const Block& b, KRow<Block>& w) {
     const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
     set_scales_per_16(w, s16);
@@ -195,18 +209,31 @@ struct PolicyK {
     return pick_words(w.low, c, c);
   }
 
-  static void madd(__m256& acc, float&, const W& w, const X& x) {
+  // acc: 8 float lanes; extra: the scalar added after their horizontal sum.
+  static void madd(__m256& acc, float& extra, const W& w, const X& x) {
     __m256i sum = _mm256_setzero_si256();
     T::chunks(*w.b, [&](int c, __m256i q) {
-      const __m256i p16 = _mm256_maddubs_epi16(q, load32(reinterpret_cast<const uint8_t*>(x->qs + 32 * c)));
+      const __m256i xc = load32(reinterpret_cast<const uint8_t*>(x->qs + 32 * c));
+      __m256i p16 = _mm256_maddubs_epi16(q, xc);
+      if constexpr (T::kMins == Mins::LaneOffset)
+        p16 = _mm256_sub_epi16(p16, _mm256_maddubs_epi16(_mm256_set1_epi8(T::kOffset), xc));
       sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, chunk_scales(w, c)));
     });
-    const __m256i mins = _mm256_madd_epi16(load32(reinterpret_cast<const uint8_t*>(x->bsums)), w.min);
-    if constexpr (T::kIntOffset) {
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sum, mins)), _mm256_set1_ps(w.d * x->d), acc);
+    const __m256 d = _mm256_set1_ps(w.d * x->d);
+    if constexpr (T::kMins == Mins::LaneOffset) {
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d, acc);
     } else {
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(w.d * x->d), acc);
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(-w.dmin * x->d), acc);
+      const __m256i mins = _mm256_madd_epi16(load32(reinterpret_cast<const uint8_t*>(x->bsums)), w.min);
+      const float dmin = -w.dmin * x->d;
+      if constexpr (T::kMins == Mins::IntOffset) {
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sum, mins)), d, acc);
+      } else if constexpr (T::kMins == Mins::LanesFirst) {
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(dmin), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d, acc);
+      } else {
+        extra = std::fma(dmin, float(hsum_i32(mins)), extra);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), d, acc);
+      }
     }
   }
   static float tail(const uint8_t*, const uint8_t*, int64_t, int64_t) { return 0.0f; }

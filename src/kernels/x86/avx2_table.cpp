@@ -12,6 +12,7 @@ constexpr KernelTable make_avx2_table() {
   KernelTable t{};
   t.isa = "avx2";
   t.silu_mul = avx2::silu_mul;
+  t.softmax = avx2::softmax;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
     t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
   };
