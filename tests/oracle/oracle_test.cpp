@@ -51,23 +51,48 @@ double kl_bound(QuantMix mix) {
   return mix == QuantMix::F32 || mix == QuantMix::F16 || mix == QuantMix::BF16 ? 1e-4 : 5e-3;
 }
 
-// Known gap (see the core issue's note): both engines quantize activations to int8, so an
-// ulp-level difference upstream (exp, summation order in a K-quant dot) can flip one rounding
-// and move later logits by a few tenths on these random models. llama.cpp differs from itself
-// by as much when only its kernel path changes (weight repacking on/off; OracleLong measures
-// it). The top-1 check therefore demands agreement at the issue's margin of 0.1 on all but 2%
-// of positions.
-constexpr double kMinTop1RateAtIssueMargin = 0.98;
+// Minnow's AVX2 kernels and ops round where llama.cpp's x86 AVX2 build rounds (its exp, its
+// summation orders, its FMAs), so on a CPU where llama.cpp runs that build (AVX2, no AVX-512,
+// no AVX-VNNI) the logits are identical for every type but Q8_0 and Q6_K, whose packed
+// kernels sum a row's products in one lane where llama.cpp keeps eight partial sums. With
+// identical layers the top-1 token is the same everywhere. Otherwise (Q8_0, Q6_K, another
+// llama.cpp build) a 1-ulp difference can flip one int8 rounding of an activation and move
+// later logits by a few tenths on these random models (llama.cpp differs from itself by as
+// much when only its kernel path changes; OracleLong measures it), so the top-1 check there
+// allows 2% of positions.
+bool rounds_like_llama_build() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !__builtin_cpu_supports("avx512f") &&
+         !__builtin_cpu_supports("avxvnni");
+#else
+  return false;
+#endif
+}
+
+constexpr double kMinTop1RateOtherwise = 0.98;
+
+// Ulp-level differences in the output matrix alone (a Q6_K one in these files) stay far below
+// this; any difference inside the layers grows past it.
+constexpr double kIdenticalLayersKl = 1e-10;
 // A free greedy run may part from llama.cpp only at a step that the issue itself counts as
 // undecided: llama.cpp's own top-2 margin there is at most 0.1.
 constexpr double kTieMargin = 0.1;
 
-Comparison expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false) {
+// identical_layers: every matrix inside the layers has a type whose kernels round as
+// llama.cpp's do; checked where rounds_like_llama_build().
+Comparison expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false,
+                                bool identical_layers = false) {
   const Reference r = make_reference(path, kPromptText);
   const std::vector<float> ours = minnow_logits(path, r.tokens());
   const Comparison c = compare_logits(r.logits, ours, r.n_vocab);
   EXPECT_LE(c.mean_kl, max_mean_kl) << path << ": " << c.summary();
-  EXPECT_GE(c.top1_rate(), kMinTop1RateAtIssueMargin) << path << ": " << c.summary();
+  if (identical_layers && rounds_like_llama_build()) {
+    EXPECT_LE(c.mean_kl, kIdenticalLayersKl) << path << ": " << c.summary();
+    EXPECT_EQ(c.top1_agree, c.top1_checked) << path << ": " << c.summary();
+  } else {
+    EXPECT_GE(c.top1_rate(), kMinTop1RateOtherwise) << path << ": " << c.summary();
+  }
   std::printf("[oracle] %s: %s\n", path.c_str(), c.summary().c_str());
   if (free_greedy) {
     const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()));
@@ -85,7 +110,7 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
 }
 
 TEST(Oracle, MinnowMatchesLlamaOnTinyF32Llama) {
-  expect_matches_llama(testing::cached_tiny_llama(), 1e-4);
+  expect_matches_llama(testing::cached_tiny_llama(), 1e-4, false, true);
 }
 
 // Minnow's own synthetic models (`minnow synth`), each written once per build directory.
@@ -129,7 +154,10 @@ class OracleSynth : public ::testing::TestWithParam<SynthCase> {};
 TEST_P(OracleSynth, MinnowMatchesLlama) {
   const SynthCase& c = GetParam();
   const bool greedy = c.mix == QuantMix::F16 || c.mix == QuantMix::Q8_0;
-  expect_matches_llama(cached_synth(c), kl_bound(c.mix), greedy);
+  // The _M mixes put Q6_K in some layers (how many depends on the layer count).
+  const bool identical = c.mix != QuantMix::Q8_0 && c.mix != QuantMix::Q6_K && c.mix != QuantMix::Q3_K_M &&
+                         c.mix != QuantMix::Q4_K_M && c.mix != QuantMix::Q5_K_M;
+  expect_matches_llama(cached_synth(c), kl_bound(c.mix), greedy, identical);
 }
 
 std::vector<SynthCase> all_cases() {
