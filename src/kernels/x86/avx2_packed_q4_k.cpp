@@ -71,25 +71,6 @@ inline MinPairs decode_mins(const packed::SixBit64& in) {
   return {{low(first), high(first), low(second), high(second)}};
 }
 
-// The four terms of min_dot apart: term[v] = pair[v] against its sums (see min_dot).
-struct MinTerms {
-  __m256i term[4];
-};
-
-inline MinTerms min_terms(const MinPairs& m, const int16_t* bsums) {
-  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
-  const __m256i sums = _mm256_hadd_epi16(b, b);
-  const __m256i swapped = _mm256_permute2x128_si256(sums, sums, 1);
-  return {{_mm256_madd_epi16(m.pair[0], _mm256_shuffle_epi32(sums, 0x00)),
-           _mm256_madd_epi16(m.pair[1], _mm256_shuffle_epi32(sums, 0x55)),
-           _mm256_madd_epi16(m.pair[2], _mm256_shuffle_epi32(swapped, 0x00)),
-           _mm256_madd_epi16(m.pair[3], _mm256_shuffle_epi32(swapped, 0x55))}};
-}
-
-// Per row lane: min[2p] * B[2p] + min[2p+1] * B[2p+1] for sub-block pair p (B: activation
-// sums per sub-block). Rows 0-3 find pair p in term p, rows 4-7 in term p ^ 2.
-inline __m256i pair_mins(const MinTerms& t, int p) { return _mm256_blend_epi32(t.term[p], t.term[p ^ 2], 0xF0); }
-
 // Per row lane: sum over sub-blocks s of min[s] * (sum of the activations of sub-block s).
 // The sub-block sums B0..B3 land in the low 128 bits, B4..B7 in the high; with the halves
 // swapped and each pair broadcast within its half, pair[v] meets in both halves the sums of
@@ -111,17 +92,19 @@ inline __m256i min_dot(const MinPairs& m, const int16_t* bsums) {
 constexpr size_t kPrefetchBytes = 8 * sizeof(Q4_Kx8);
 
 // One group of 8 rows against N activation rows, over all super-blocks.
-// The float steps follow llama.cpp's repacked Q4_K kernels, so that results match to the bit:
-// a full tile of 4 activation rows (its GEMM) scales and adds each pair of sub-blocks, the
-// last rows of a batch (its GEMV) whole super-blocks.
+// Rows of a partial tile (N < 4: decode, the last rows of a batch) take the float steps of
+// llama.cpp's repacked Q4_K GEMV (values and mins in separate sums, one step per super-block)
+// and match it to the bit. Its GEMM (tiles of 4 batch rows) scales each pair of sub-blocks
+// instead; following that in full tiles measured about 12% slower here (best of 10 runs of
+// kernels_bench BM_Packed/q4_K/64; a second accumulator per row costs registers), so the
+// full tiles keep one sum and prefill rows differ from llama.cpp's in the last bits.
 template <int N>
 struct Tile {
   static void run(const GemmArgs& a, int64_t r, int64_t b) {
     const auto* w = reinterpret_cast<const Q4_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
     const Q8_K* x[N];
     for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8_K*>(a.x + size_t(b + n) * a.x_row_bytes);
-    // Values and mins in separate sums, subtracted at the end, as llama.cpp's repacked Q4_K
-    // kernels do (same rounding, so the same results).
+    constexpr bool kSeparateMins = N < 4;
     __m256 acc[N], acc_min[N];
     for (int n = 0; n < N; ++n) acc[n] = acc_min[n] = _mm256_setzero_ps();
     const __m256i low4 = _mm256_set1_epi8(0x0F);
@@ -133,8 +116,6 @@ struct Tile {
       Doubled scales;
       decode_scales(blk.scales, scales);
       const MinPairs mins = decode_mins(blk.mins);
-      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
-      const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
       __m256i sum[N];
       for (int n = 0; n < N; ++n) sum[n] = _mm256_setzero_si256();
 #pragma GCC unroll 8
@@ -157,23 +138,17 @@ struct Tile {
           sum[n] = _mm256_add_epi32(sum[n], _mm256_madd_epi16(p[n], scale));
           keep_sum_order(sum[n]);
         }
-        if constexpr (N == 4) {
-          if (s % 2 == 1) {
-            for (int n = 0; n < N; ++n) {
-              const __m256 xd = _mm256_broadcast_ss(&x[n][j].d);
-              const MinTerms t = min_terms(mins, x[n][j].bsums);
-              acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, xd), acc[n]);
-              acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair_mins(t, s / 2)), _mm256_mul_ps(dmin, xd), acc_min[n]);
-              sum[n] = _mm256_setzero_si256();
-            }
-          }
-        }
       }
-      if constexpr (N < 4) for (int n = 0; n < N; ++n) {
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+      const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+      for (int n = 0; n < N; ++n) {
         const __m256i msum = min_dot(mins, x[n][j].bsums);
         const __m256 xd = _mm256_broadcast_ss(&x[n][j].d);
         acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, xd), acc[n]);
-        acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc_min[n]);
+        if constexpr (kSeparateMins)
+          acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc_min[n]);
+        else
+          acc[n] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc[n]);
       }
     }
     for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, _mm256_sub_ps(acc[n], acc_min[n]));
