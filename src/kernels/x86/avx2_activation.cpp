@@ -45,14 +45,6 @@ inline __m256 exp_ps(__m256 x) {
   return _mm256_blendv_ps(ranged, _mm256_mul_ps(s1, s1), far);
 }
 
-// Sum of 8 floats in the order ggml adds them: upper half onto lower, then pairs.
-inline float hsum_ps(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 }  // namespace
 
 void silu_mul(float* g, const float* u, int64_t n) {
@@ -75,7 +67,7 @@ void softmax(float* x, int64_t n) {
   for (; i + 8 <= n; i += 8) {
     const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmx));
     _mm256_storeu_ps(x + i, e);
-    sum += double(hsum_ps(e));
+    sum += double(hsum(e));  // avx2_common.h: ggml's order
   }
   if (i < n) {  // the last few in a vector too, the rest of it -inf (exp 0), as ggml's masked lanes
     alignas(32) float tail[8];
@@ -84,7 +76,7 @@ void softmax(float* x, int64_t n) {
     const __m256 e = exp_ps(_mm256_sub_ps(_mm256_load_ps(tail), vmx));
     _mm256_store_ps(tail, e);
     std::copy(tail, tail + (n - i), x + i);
-    sum += double(hsum_ps(e));
+    sum += double(hsum(e));  // avx2_common.h: ggml's order
   }
   const float inv = float(1.0 / sum);
   const __m256 vinv = _mm256_set1_ps(inv);
