@@ -110,7 +110,23 @@ std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
   return tables;
 }
 
-const KernelTable& best_kernels(const CpuFeatures& cpu) { return *available_kernels(cpu).back(); }
+std::vector<const KernelTable*> llama_rounding_kernels(const CpuFeatures& cpu) {
+  std::vector<const KernelTable*> tables;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu.avx2 && cpu.fma && cpu.f16c) tables.push_back(&avx2_llama_kernels());
+#else
+  (void)cpu;
+#endif
+  return tables;
+}
+
+const KernelTable& best_kernels(const CpuFeatures& cpu, Rounding rounding) {
+  if (rounding == Rounding::LlamaCpp) {
+    const std::vector<const KernelTable*> llama = llama_rounding_kernels(cpu);
+    if (!llama.empty()) return *llama.back();
+  }
+  return *available_kernels(cpu).back();
+}
 
 size_t act_row_bytes(DType act_type, int64_t k) {
   const auto n = size_t(k);

@@ -56,11 +56,17 @@ struct TypeKernels {
   DType act_type = DType::F32;       // format activations are converted to before gemm
   ActQuantFn quantize_act = nullptr;
   GemmFn gemm = nullptr;             // null: type not supported by this table
+  // The gemm for a pass over a single token (decode), where llama.cpp leaves its batched GEMM
+  // for its one-row dot and so rounds differently; null: gemm serves both.
+  GemmFn gemm_one_token = nullptr;
   PackedKernels packed{};
 };
 
 struct KernelTable {
   std::string_view isa;  // "scalar", "avx2", "avx512", "avx512vnni", "neon", "dotprod", "i8mm"
+  // "fast", or "llama.cpp": every float step as llama.cpp's build for this ISA takes it, so
+  // logits match it bit for bit, at some cost in speed (see best_kernels).
+  std::string_view rounding = "fast";
   std::array<TypeKernels, kDTypeIdLimit> types{};
   SiluMulFn silu_mul = nullptr;
   SoftmaxFn softmax = nullptr;
@@ -85,8 +91,14 @@ void softmax_reference(float* x, int64_t n);
 // Every table whose ISA this CPU runs, reference first. Tests compare each against reference.
 std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu);
 
-// The fastest table for this CPU (the last of available_kernels).
-const KernelTable& best_kernels(const CpuFeatures& cpu);
+enum class Rounding { Fast, LlamaCpp };
+
+// The fastest table for this CPU (the last of available_kernels). Rounding::LlamaCpp: the
+// table that rounds as llama.cpp does where there is one (AVX2), else the fastest.
+const KernelTable& best_kernels(const CpuFeatures& cpu, Rounding rounding = Rounding::Fast);
+
+// The tables that round as llama.cpp does which this CPU runs (tests check them as the others).
+std::vector<const KernelTable*> llama_rounding_kernels(const CpuFeatures& cpu);
 
 // Bytes of one activation row of k elements in the given act format.
 size_t act_row_bytes(DType act_type, int64_t k);

@@ -5,7 +5,8 @@
 namespace minnow::kernels {
 
 #if defined(__x86_64__) || defined(_M_X64)
-const KernelTable& avx2_kernels();  // needs AVX2 + FMA + F16C
+const KernelTable& avx2_kernels();        // needs AVX2 + FMA + F16C
+const KernelTable& avx2_llama_kernels();  // the same, rounding as llama.cpp's AVX2 build
 #endif
 
 }  // namespace minnow::kernels

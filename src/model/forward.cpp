@@ -85,7 +85,7 @@ void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, 
       }
       const int64_t kv_off = int64_t(g) * hp.head_dim;
       ops::attend_rows(ctx, std::span(q, size_t(n)), std::span(n_kv, size_t(n)), kc + kv_off, cache.row,
-                       vc + kv_off * cache.n_ctx, cache.n_ctx, hp.head_dim, scale, scratch,
+                       vc + kv_off * cache.n_ctx, cache.n_ctx, hp.head_dim, scale, nb == 1, scratch,
                        std::span(out, size_t(n)));
     }
   });

@@ -18,11 +18,16 @@ struct MatmulPlan {
   kernels::GemmFn gemm = nullptr;
 };
 
-MatmulPlan plan_for(const ExecContext& ctx, const WeightView& w) {
+// The gemm for nb activation rows: one row is one token's pass (see gemm_one_token).
+kernels::GemmFn gemm_for(const kernels::TypeKernels& tk, int64_t nb) {
+  return nb == 1 && tk.gemm_one_token ? tk.gemm_one_token : tk.gemm;
+}
+
+MatmulPlan plan_for(const ExecContext& ctx, const WeightView& w, int64_t nb) {
   if (w.packed) return {w.packed->quantize_act, w.packed->act_row_bytes(w.cols), w.packed->gemm};
   const kernels::TypeKernels& tk = ctx.kernels.for_type(w.type);
   const bool f32 = tk.act_type == DType::F32;
-  return {f32 ? nullptr : tk.quantize_act, kernels::act_row_bytes(tk.act_type, w.cols), tk.gemm};
+  return {f32 ? nullptr : tk.quantize_act, kernels::act_row_bytes(tk.act_type, w.cols), gemm_for(tk, nb)};
 }
 
 // Rows are converted on all threads when there are several (prefill): on one thread this
@@ -59,7 +64,7 @@ constexpr int64_t kRowGrain = 16;
 
 void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
             std::vector<uint8_t>& act_scratch) {
-  const MatmulPlan p = plan_for(ctx, w);
+  const MatmulPlan p = plan_for(ctx, w, nb);
   // f32 activations are used in place: no scratch.
   if (p.quantize_act && act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
   const kernels::GemmArgs args = gemm_args(w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
@@ -72,7 +77,7 @@ void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws,
   bool shared = ws.size() <= kMax && ws.size() == ys.size();
   MatmulPlan plans[kMax];
   for (size_t i = 0; shared && i < ws.size(); ++i) {
-    plans[i] = plan_for(ctx, *ws[i]);
+    plans[i] = plan_for(ctx, *ws[i], nb);
     shared = ws[i]->cols == ws[0]->cols && ws[i]->rows % kRowGrain == 0 && plans[i].quantize_act == plans[0].quantize_act &&
              plans[i].x_row_bytes == plans[0].x_row_bytes;
   }
@@ -152,8 +157,9 @@ void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, 
 
 void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
                  const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
-                 float scale, const AttnScratch& scratch, std::span<float* const> out) {
+                 float scale, bool one_token, const AttnScratch& scratch, std::span<float* const> out) {
   const kernels::TypeKernels& f16 = ctx.kernels.for_type(DType::F16);
+  const kernels::GemmFn gemm = gemm_for(f16, one_token ? 1 : 2);
   const auto rows = int64_t(q.size());
   const int64_t n_max = *std::max_element(n_kv.begin(), n_kv.end());
   for (int64_t r = 0; r < rows; ++r) f16.quantize_act(q[size_t(r)], scratch.q16 + r * head_dim, head_dim);
@@ -167,11 +173,13 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   a.nb = rows;
   a.y = scratch.scores;
   a.y_stride = n_max;
-  f16.gemm(a, 0, n_max);
-  // The weighted sum over positions runs to a multiple of 8 where the cache has room, the
-  // extra positions weighing 0: llama.cpp's padded cache sums them in SIMD lanes the same way
-  // (a scalar tail would round differently).
-  const int64_t n_sum = std::min((n_max + 7) / 8 * 8, v_stride);
+  gemm(a, 0, n_max);
+  // The weighted sum over positions runs to a multiple of the SIMD step of llama.cpp's dot
+  // (8 batched, 32 for one token) where the cache has room, the extra positions weighing 0:
+  // llama.cpp's padded cache sums them in SIMD lanes the same way (a scalar tail would round
+  // differently).
+  const int64_t step = one_token ? 32 : 8;
+  const int64_t n_sum = std::min((n_max + step - 1) / step * step, v_stride);
   for (int64_t r = 0; r < rows; ++r) {
     float* s = scratch.scores + r * n_max;
     const int64_t n = n_kv[size_t(r)];
@@ -189,7 +197,7 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   a.x_row_bytes = size_t(n_sum) * sizeof(uint16_t);
   a.y = scratch.out;
   a.y_stride = head_dim;
-  f16.gemm(a, 0, head_dim);
+  gemm(a, 0, head_dim);
   for (int64_t r = 0; r < rows; ++r)
     std::copy(scratch.out + r * head_dim, scratch.out + (r + 1) * head_dim, out[size_t(r)]);
 }

@@ -50,7 +50,8 @@ void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, 
 // is read once for all of them. K rows are positions (k + t * k_stride); V is stored
 // transposed, one row per head dimension (v_t + d * v_stride) over positions.
 // out[r][head_dim] = softmax(q[r].K[0, n_kv[r])^T * scale) V. The rounding points follow
-// llama.cpp's CPU path (q and the softmax weights become f16 before their dot products).
+// llama.cpp's CPU path (q and the softmax weights become f16 before their dot products);
+// one_token: the pass is over a single token (see TypeKernels::gemm_one_token).
 inline constexpr int kAttnMaxRows = 16;
 struct AttnScratch {
   uint16_t* q16;   // [kAttnMaxRows][head_dim]
@@ -60,6 +61,6 @@ struct AttnScratch {
 };
 void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
                  const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
-                 float scale, const AttnScratch& scratch, std::span<float* const> out);
+                 float scale, bool one_token, const AttnScratch& scratch, std::span<float* const> out);
 
 }  // namespace minnow::ops

@@ -55,8 +55,8 @@ const Matrices& matrices(DType t, bool packed) {
 }
 
 // packed: the type's row-interleaved layout and gemm (skipped where the table has none).
-void run_gemm_bench(benchmark::State& state, DType t, bool packed) {
-  const KernelTable& table = best_kernels(detect_cpu_features());
+void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding rounding = Rounding::Fast) {
+  const KernelTable& table = best_kernels(detect_cpu_features(), rounding);
   const TypeKernels& plain = table.for_type(t);
   if (packed && plain.packed.rows == 0) {
     state.SkipWithError("no packed layout for this type");
@@ -94,11 +94,14 @@ void run_gemm_bench(benchmark::State& state, DType t, bool packed) {
     copy = (copy + 1) % m.copies;
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * per_thread * int64_t(row_bytes(t, kK)));
-  state.SetLabel(std::string(table.isa) + (packed ? " packed" : ""));
+  state.SetLabel(std::string(table.isa) + (packed ? " packed" : "") +
+                 (table.rounding == "fast" ? "" : " rounding " + std::string(table.rounding)));
 }
 
 void BM_Gemm(benchmark::State& state, DType t) { run_gemm_bench(state, t, false); }
 void BM_Packed(benchmark::State& state, DType t) { run_gemm_bench(state, t, true); }
+// The same layouts through the table that rounds as llama.cpp (its price in speed).
+void BM_PackedLlamaRounding(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::LlamaCpp); }
 
 void BM_MemoryRead(benchmark::State& state) {
   static std::vector<uint64_t> buf(kWorkingSet / sizeof(uint64_t), 1);
@@ -126,6 +129,8 @@ BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(8)->Arg(64)->Thread
 BENCHMARK_CAPTURE(BM_Packed, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q5_K, DType::Q5_K)->Arg(1)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, f16, DType::F16)->Arg(1)->Threads(1)->UseRealTime();
 

@@ -114,6 +114,13 @@ std::vector<uint8_t> quantize_acts(const TypeKernels& tk, const std::vector<floa
   return out;
 }
 
+// Every table this CPU runs: the fast ones and those that round as llama.cpp does.
+std::vector<const KernelTable*> every_table() {
+  std::vector<const KernelTable*> tables = available_kernels(detect_cpu_features());
+  for (const KernelTable* t : llama_rounding_kernels(detect_cpu_features())) tables.push_back(t);
+  return tables;
+}
+
 constexpr float kUntouched = 12345.0f;
 constexpr float kRelTol = 1e-5f;
 
@@ -123,7 +130,7 @@ struct GemmRun {
 };
 
 GemmRun run_gemm(const TypeKernels& tk, DType t, const std::vector<uint8_t>& w, const std::vector<uint8_t>& x,
-                 int64_t k, int64_t rows, int64_t nb, int64_t r0, int64_t r1) {
+                 int64_t k, int64_t rows, int64_t nb, int64_t r0, int64_t r1, GemmFn gemm = nullptr) {
   GemmRun run{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
   GemmArgs a;
   a.w = w.data();
@@ -134,7 +141,7 @@ GemmRun run_gemm(const TypeKernels& tk, DType t, const std::vector<uint8_t>& w, 
   a.nb = nb;
   a.y = run.y.data();
   a.y_stride = run.stride;
-  tk.gemm(a, r0, r1);
+  (gemm ? gemm : tk.gemm)(a, r0, r1);
   return run;
 }
 
@@ -173,7 +180,7 @@ TEST_P(KernelTables, GemmMatchesReference) {
   const int64_t rows = 37;
   std::mt19937 rng(1234 + static_cast<uint32_t>(t));
   const std::vector<uint8_t> weights[] = {quantized_rows(rng, t, rows, k), random_bit_rows(rng, t, rows, k)};
-  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+  for (const KernelTable* table : every_table()) {
     const TypeKernels& tk = table->for_type(t);
     ASSERT_NE(tk.gemm, nullptr) << table->isa << " lacks " << type_name(t);
     ASSERT_NE(tk.quantize_act, nullptr) << table->isa;
@@ -190,6 +197,10 @@ TEST_P(KernelTables, GemmMatchesReference) {
           const GemmRun want = run_gemm(ref, t, weights[wi], x, k, rows, nb, r0, r1);
           const GemmRun got = run_gemm(tk, t, weights[wi], x, k, rows, nb, r0, r1);
           expect_close(got, want, scale, nb, r0, r1, what);
+          if (tk.gemm_one_token) {
+            const GemmRun one = run_gemm(tk, t, weights[wi], x, k, rows, nb, r0, r1, tk.gemm_one_token);
+            expect_close(one, want, scale, nb, r0, r1, what + " (one-token gemm)");
+          }
         }
       }
     }
@@ -213,7 +224,7 @@ TEST_P(KernelTables, QuantizeActBytesMatchReference) {
     for (int64_t i = 3 * block; i < 4 * block; ++i) x[size_t(i)] *= 1e4f;
   }
   const std::vector<uint8_t> want = quantize_acts(ref, x, 1, k);
-  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+  for (const KernelTable* table : every_table()) {
     const std::vector<uint8_t> got = quantize_acts(table->for_type(t), x, 1, k);
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i)
@@ -290,7 +301,7 @@ TEST_P(KernelTables, PackedMatchesReference) {
   const TypeKernels& ref = reference_kernels().for_type(t);
   const int64_t k = awkward_k(t);
   std::mt19937 rng(4321 + static_cast<uint32_t>(t));
-  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+  for (const KernelTable* table : every_table()) {
     const PackedKernels& pk = table->for_type(t).packed;
     if (pk.rows == 0) continue;
     ASSERT_TRUE(pk.quantize_act && pk.act_row_bytes && pk.pack && pk.unpack_row && pk.gemm) << table->isa;
@@ -346,7 +357,7 @@ TEST_P(KernelTables, PackedMatchesReference) {
 TEST(Kernels, SiluMulMatchesReference) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> wide(-120.0f, 120.0f);
-  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+  for (const KernelTable* table : every_table()) {
     ASSERT_NE(table->silu_mul, nullptr) << table->isa;
     for (const int64_t n : {1, 7, 8, 9, 31, 1037}) {
       std::vector<float> g = random_floats(rng, size_t(n), 4.0f), u = random_floats(rng, size_t(n));
@@ -366,7 +377,7 @@ TEST(Kernels, SiluMulMatchesReference) {
 TEST(Kernels, SoftmaxMatchesReference) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> wide(-60.0f, 20.0f);
-  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+  for (const KernelTable* table : every_table()) {
     ASSERT_NE(table->softmax, nullptr) << table->isa;
     for (const int64_t n : {1, 2, 7, 8, 9, 16, 31, 1037}) {
       std::vector<float> x = random_floats(rng, size_t(n), 8.0f);
@@ -407,7 +418,7 @@ TEST(Kernels, PackedQ8SMatchesQ8_0) {
     }
     ASSERT_EQ(s[j].sum, sum);
   }
-  for (const KernelTable* table : available_kernels(detect_cpu_features())) {
+  for (const KernelTable* table : every_table()) {
     const PackedKernels& pk = table->for_type(DType::Q4_0).packed;
     if (pk.act_row_bytes != packed::q8s_row_bytes) continue;
     std::vector<uint8_t> got(want.size());
@@ -433,8 +444,13 @@ TEST(Kernels, TablesAndFeatures) {
   EXPECT_EQ(cpu.avx512f, bool(__builtin_cpu_supports("avx512f")));
   if (cpu.avx2 && cpu.fma && cpu.f16c) {
     EXPECT_EQ(best_kernels(cpu).isa, "avx2");
+    EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).isa, "avx2");
+    EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).rounding, "llama.cpp");
   }
 #endif
+  EXPECT_EQ(best_kernels(cpu).rounding, "fast");
+  // Without a table that rounds as llama.cpp, the fast one.
+  EXPECT_EQ(&best_kernels(CpuFeatures{}, Rounding::LlamaCpp), &reference_kernels());
   for (const KernelTable* t : tables)
     for (DType w : kWeightTypes) EXPECT_NE(t->for_type(w).gemm, nullptr) << t->isa << " " << type_name(w);
 }

@@ -101,6 +101,7 @@ TEST(AttendRows, MatchesPlainAttention) {
   std::vector<float> scores(size_t(ops::kAttnMaxRows * n_ctx)), outs(size_t(ops::kAttnMaxRows * hd));
   const ops::AttnScratch scratch{q16.data(), scores.data(), w16.data(), outs.data()};
   const float scale = 0.125f;
+  for (const bool one_token : {false, true})
   for (const kernels::KernelTable* kt : kernels::available_kernels(kernels::detect_cpu_features())) {
     ThreadPool pool(1);
     const ExecContext ctx{*kt, pool};
@@ -112,7 +113,7 @@ TEST(AttendRows, MatchesPlainAttention) {
     }
     std::fill(w16.begin(), w16.end(), f32_to_fp16(1.0f));  // stale scratch must not leak in
     std::fill(scores.begin(), scores.end(), 1e9f);
-    ops::attend_rows(ctx, qp, n_kv, k.data(), k_stride, v_t.data(), n_ctx, hd, scale, scratch, op);
+    ops::attend_rows(ctx, qp, n_kv, k.data(), k_stride, v_t.data(), n_ctx, hd, scale, one_token, scratch, op);
     for (size_t r = 0; r < q.size(); ++r) {
       std::vector<double> w(size_t(n_kv[r]));
       double mx = -1e300, sum = 0;
@@ -126,7 +127,7 @@ TEST(AttendRows, MatchesPlainAttention) {
       for (int d = 0; d < hd; ++d) {
         double want = 0;
         for (int64_t t = 0; t < n_kv[r]; ++t) want += w[size_t(t)] / sum * fp16_to_f32(v_t[size_t(d * n_ctx + t)]);
-        EXPECT_NEAR(out[r][size_t(d)], want, 2e-2) << kt->isa << " row " << r << " d " << d;
+        EXPECT_NEAR(out[r][size_t(d)], want, 2e-2) << kt->isa << " one_token " << one_token << " row " << r << " d " << d;
       }
     }
   }

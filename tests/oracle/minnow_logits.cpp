@@ -8,8 +8,17 @@
 
 namespace minnow::oracle {
 
-std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens) {
-  const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+namespace {
+
+const kernels::KernelTable& table(bool llama_rounding) {
+  return kernels::best_kernels(kernels::detect_cpu_features(),
+                               llama_rounding ? kernels::Rounding::LlamaCpp : kernels::Rounding::Fast);
+}
+
+}  // namespace
+
+std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens, bool llama_rounding) {
+  const kernels::KernelTable& kt = table(llama_rounding);
   const auto model = Model::load(gguf_path, &kt);
   ThreadPool pool(1);
   SessionOptions so;
@@ -18,8 +27,9 @@ std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector
   return session.eval_all(tokens);
 }
 
-std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n) {
-  const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n,
+                                   bool llama_rounding) {
+  const kernels::KernelTable& kt = table(llama_rounding);
   const auto model = Model::load(gguf_path, &kt);
   ThreadPool pool(1);
   SessionOptions so;

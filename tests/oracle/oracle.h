@@ -74,8 +74,11 @@ size_t matching_prefix(std::span<const int32_t> a, std::span<const int32_t> b);
 
 // Minnow's logits for every position of `tokens` from a fresh sequence: [tokens.size() * n_vocab].
 // THE single place Minnow plugs into the harness (defined in minnow_logits.cpp).
-std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens);
+// llama_rounding: load with the kernel table that rounds as llama.cpp does (kernels::Rounding).
+std::vector<float> minnow_logits(const std::string& gguf_path, const std::vector<int32_t>& tokens,
+                                 bool llama_rounding = false);
 // Minnow's free-running greedy continuation of `prompt` (n tokens, no stop at end tokens).
-std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n);
+std::vector<int32_t> minnow_greedy(const std::string& gguf_path, const std::vector<int32_t>& prompt, int n,
+                                   bool llama_rounding = false);
 
 }  // namespace minnow::oracle

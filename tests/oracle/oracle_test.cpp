@@ -52,16 +52,18 @@ double kl_bound(QuantMix mix) {
 }
 
 // Minnow's AVX2 kernels and ops round where llama.cpp's x86 AVX2 build rounds (its exp, its
-// summation orders, its FMAs), so on a CPU where llama.cpp runs that build (AVX2, no AVX-512,
-// no AVX-VNNI) the logits are identical for every type but Q8_0, Q6_K and Q4_K: Minnow's
-// packed kernels for Q8_0 and Q6_K sum a row's products in one lane where llama.cpp keeps
-// eight partial sums, and its packed Q4_K follows llama.cpp's GEMV but not its GEMM for
-// prefill batches (see kernels/x86/avx2_packed_q4_k.cpp). With
-// identical layers the top-1 token is the same everywhere. Otherwise (Q8_0, Q6_K, another
-// llama.cpp build) a 1-ulp difference can flip one int8 rounding of an activation and move
-// later logits by a few tenths on these random models (llama.cpp differs from itself by as
-// much when only its kernel path changes; OracleLong measures it), so the top-1 check there
-// allows 2% of positions.
+// summation orders, its FMAs, its one-row dots for a single-token pass), so on a CPU where
+// llama.cpp runs that build (AVX2, no AVX-512, no AVX-VNNI) the logits are identical for every
+// type but Q8_0, Q6_K and Q4_K: the fast table's packed kernels for Q8_0 and Q6_K sum a row's
+// products in fewer float steps than llama.cpp, and its packed Q4_K follows llama.cpp's GEMV
+// but not its GEMM for prefill batches (see kernels/x86/avx2_packed_q4_k.cpp). The
+// llama.cpp-rounding table (kernels::Rounding::LlamaCpp) takes llama.cpp's steps there too, and
+// is identical for every type, free greedy runs included. With identical layers the top-1 token
+// is the same everywhere. Otherwise (the fast table's Q8_0, Q6_K, Q4_K, another llama.cpp
+// build) a 1-ulp difference can flip one int8 rounding of an activation and move later logits
+// by a few tenths on these random models (llama.cpp differs from itself by as much when only
+// its kernel path changes; OracleLong measures it), so the top-1 check there allows 2% of
+// positions.
 bool rounds_like_llama_build() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -81,10 +83,25 @@ constexpr double kIdenticalLayersKl = 1e-10;
 // undecided: llama.cpp's own top-2 margin there is at most 0.1.
 constexpr double kTieMargin = 0.1;
 
+// With the table that rounds as llama.cpp (kernels::Rounding::LlamaCpp) the logits of every
+// position and the free greedy tokens are llama.cpp's, bit for bit.
+void expect_identical_with_llama_rounding(const std::string& path, const Reference& r, bool free_greedy) {
+  const Comparison c = compare_logits(r.logits, minnow_logits(path, r.tokens(), true), r.n_vocab);
+  std::printf("[oracle] %s, llama.cpp rounding: %s\n", path.c_str(), c.summary().c_str());
+  EXPECT_LE(c.mean_kl, kIdenticalLayersKl) << path << " (llama.cpp rounding): " << c.summary();
+  EXPECT_EQ(c.top1_agree, c.top1_checked) << path << " (llama.cpp rounding): " << c.summary();
+  if (free_greedy) {
+    const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()), true);
+    EXPECT_EQ(gen, r.continuation) << path << " (llama.cpp rounding): free greedy parts at token "
+                                   << matching_prefix(gen, r.continuation);
+  }
+}
+
 // identical_layers: every matrix inside the layers has a type whose kernels round as
-// llama.cpp's do; checked where rounds_like_llama_build().
+// llama.cpp's do; checked where rounds_like_llama_build(). llama_identical: the same holds
+// with the llama.cpp-rounding table.
 Comparison expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false,
-                                bool identical_layers = false) {
+                                bool identical_layers = false, bool llama_identical = false) {
   const Reference r = make_reference(path, kPromptText);
   const std::vector<float> ours = minnow_logits(path, r.tokens());
   const Comparison c = compare_logits(r.logits, ours, r.n_vocab);
@@ -108,6 +125,7 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
                                     << " where llama.cpp's top-2 margin is " << margin;
     }
   }
+  if (llama_identical && rounds_like_llama_build()) expect_identical_with_llama_rounding(path, r, free_greedy);
   return c;
 }
 
@@ -159,7 +177,7 @@ TEST_P(OracleSynth, MinnowMatchesLlama) {
   // The _M mixes put Q4_K and Q6_K in some layers.
   const bool identical = c.mix != QuantMix::Q8_0 && c.mix != QuantMix::Q6_K && c.mix != QuantMix::Q4_K_S &&
                          c.mix != QuantMix::Q3_K_M && c.mix != QuantMix::Q4_K_M && c.mix != QuantMix::Q5_K_M;
-  expect_matches_llama(cached_synth(c), kl_bound(c.mix), greedy, identical);
+  expect_matches_llama(cached_synth(c), kl_bound(c.mix), greedy, identical, true);
 }
 
 std::vector<SynthCase> all_cases() {
@@ -188,7 +206,7 @@ TEST_P(OracleQuantize, QuantizedFileMatchesLlama) {
   const std::string out = (model_dir() / (std::string("quantized-qwen2-tiny-") + GetParam() + ".gguf")).string();
   const std::string cmd = std::string(MINNOW_BINARY_DIR) + "/minnow quantize " + src + " " + out + " " + GetParam() + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  expect_matches_llama(out, 5e-3);
+  expect_matches_llama(out, 5e-3, false, false, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cli, OracleQuantize, ::testing::Values("Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "Q3_K_M", "q6_K"));
@@ -197,7 +215,7 @@ INSTANTIATE_TEST_SUITE_P(Cli, OracleQuantize, ::testing::Values("Q8_0", "Q4_0", 
 TEST(OracleLong, Qwen2_1_5B_Q4_K_M) {
   if (!std::getenv("MINNOW_LONG_TESTS")) GTEST_SKIP() << "set MINNOW_LONG_TESTS=1 (ctest -L long does)";
   const std::string path = cached_synth({"qwen2-1.5b", "ggml-vocab-qwen2.gguf", QuantMix::Q4_K_M});
-  const Comparison ours = expect_matches_llama(path, 5e-3);
+  const Comparison ours = expect_matches_llama(path, 5e-3, false, false, true);
   // llama.cpp's own noise floor: the same file through its other kernel path (no repacking).
   ReferenceOptions other;
   other.peer.repack_weights = false;

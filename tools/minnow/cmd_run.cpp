@@ -33,9 +33,13 @@ int cmd_run(int argc, char** argv) {
   eo.n_ctx = int(args.integer({"-c", "--ctx-size"}, 1, 1 << 24).value_or(4096));
   eo.n_batch = int(args.integer({"-b", "--batch"}, 1, 1 << 16).value_or(64));
   if (args.flag({"--no-pack-cache"})) eo.pack_cache.dir.clear();
+  if (const auto r = args.value({"--rounding"})) {
+    if (*r == "llama.cpp") eo.rounding = kernels::Rounding::LlamaCpp;
+    else if (*r != "fast") throw Error("--rounding: expected fast or llama.cpp, got '" + *r + "'");
+  }
   const bool raw = args.flag({"--raw"});  // prompt text without BOS/special handling
   const auto pos = args.positionals();
-  if (pos.size() != 1) throw Error("usage: minnow run MODEL.gguf [-p PROMPT] [-n N] [--temp T] [--seed S] [-t THREADS] [-c CTX] [--no-pack-cache]");
+  if (pos.size() != 1) throw Error("usage: minnow run MODEL.gguf [-p PROMPT] [-n N] [--temp T] [--seed S] [-t THREADS] [-c CTX] [--no-pack-cache] [--rounding fast|llama.cpp]");
   const bool hide_thinking = args.flag({"--hide-thinking"});
   if (!prompt) {
     Engine engine(pos[0], eo);
@@ -53,10 +57,11 @@ int cmd_run(int argc, char** argv) {
                                       std::fflush(stdout);
                                       return true;
                                     });
-  std::fprintf(stderr, "\nload: %.2f s | prefill: %d tokens, %.1f tok/s | decode: %d tokens, %.1f tok/s | %s, %d threads\n",
+  std::fprintf(stderr, "\nload: %.2f s | prefill: %d tokens, %.1f tok/s | decode: %d tokens, %.1f tok/s | %s%s, %d threads\n",
                engine.load_seconds(), st.n_prefilled, st.prefill_s > 0 ? st.n_prefilled / st.prefill_s : 0.0,
                st.n_generated, st.decode_s > 0 ? st.n_generated / st.decode_s : 0.0,
-               std::string(engine.kernels().isa).c_str(), engine.n_threads());
+               std::string(engine.kernels().isa).c_str(),
+               engine.kernels().rounding == "fast" ? "" : " (rounding as llama.cpp)", engine.n_threads());
   if (const std::string pr = engine.pack_report(); !pr.empty()) std::fprintf(stderr, "%s\n", pr.c_str());
   if (st.stopped_ctx) std::fprintf(stderr, "stopped: the context (%d tokens) is full\n", eo.n_ctx);
   return 0;

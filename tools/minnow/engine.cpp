@@ -29,7 +29,7 @@ std::string Engine::pack_report() const {
 }
 
 Engine::Engine(const std::string& model_path, const EngineOptions& opt)
-    : kernels_(kernels::best_kernels(kernels::detect_cpu_features())) {
+    : kernels_(kernels::best_kernels(kernels::detect_cpu_features(), opt.rounding)) {
   const auto t0 = std::chrono::steady_clock::now();
   pool_ = std::make_unique<ThreadPool>(opt.n_threads > 0 ? opt.n_threads : default_thread_count());
   model_ = Model::load(model_path, &kernels_, pool_.get(), &opt.pack_cache);

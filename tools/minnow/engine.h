@@ -19,6 +19,9 @@ struct EngineOptions {
   int n_threads = 0;  // 0: default_thread_count()
   int n_ctx = 4096;
   int n_batch = 64;
+  // LlamaCpp: kernels that round as llama.cpp's build for this CPU (outputs match it bit for
+  // bit; Q8_0 prefill is slower), where Minnow has them (AVX2).
+  kernels::Rounding rounding = kernels::Rounding::Fast;
   PackCacheOptions pack_cache = default_pack_cache();
 };
 

@@ -20,6 +20,7 @@ void softmax(float* x, int64_t n);
 
 void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_f16_one_token(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_bf16(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_0(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_1(const GemmArgs& a, int64_t r0, int64_t r1);
@@ -35,7 +36,9 @@ void gemm_q6_k(const GemmArgs& a, int64_t r0, int64_t r1);
 // Packed (8-row interleaved) layouts of kernels/packed.h.
 void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q8_0_x8_llama(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_k_x8_llama(const GemmArgs& a, int64_t r0, int64_t r1);
 
 }  // namespace minnow::kernels::avx2

@@ -97,6 +97,55 @@ void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
 }
 
+// Decode rows of Q8_0 round as llama.cpp's AVX2 Q8_0 dot does, so Q8_0 models decode as it
+// does: each block's products go to 8 float sums by quad (quad q: elements 4q..4q+3), each
+// quad scaled and added with its own FMA, and the quads added at the end as that dot's
+// horizontal sum does, ((0+4)+(2+6))+((1+5)+(3+7)). A quad of all 8 rows is one vector here,
+// so the quad sums are 8 vertical accumulators: no horizontal adds. One activation row.
+void q8_0_row(const GemmArgs& a, int64_t r, int64_t b) {
+  using Block = packed::Q8_0x8;
+  const auto* w = reinterpret_cast<const Block*>(a.w + size_t(r) * a.w_row_bytes);
+  const auto* x = reinterpret_cast<const Q8S*>(a.x + size_t(b) * a.x_row_bytes);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 quad[8];
+  for (auto& q : quad) q = _mm256_setzero_ps();
+  for (int64_t j = 0; j < a.k / layout::kQK; ++j) {
+    const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks]);
+    for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    const __m256 d = _mm256_mul_ps(row_scales(w[j].d), _mm256_broadcast_ss(&x[j].d));
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; ++q) {
+      const __m256i wq = load32(w[j].qs + 32 * q);
+      const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(wq), _mm256_sign_epi8(bcast4(x[j].qs + 4 * q), wq));
+      quad[q] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones)), d, quad[q]);
+    }
+  }
+  const __m256 even = _mm256_add_ps(_mm256_add_ps(quad[0], quad[4]), _mm256_add_ps(quad[2], quad[6]));
+  const __m256 odd = _mm256_add_ps(_mm256_add_ps(quad[1], quad[5]), _mm256_add_ps(quad[3], quad[7]));
+  _mm256_storeu_ps(a.y + b * a.y_stride + r, _mm256_add_ps(even, odd));
+}
+
+// The fast table's Q8_0: full tiles (prefill) keep int32 sums per block, as PackedQ8_0; llama.cpp's
+// rounding costs them ~70% more time (kernels_bench BM_Packed/q8_0/64, best of 6), so only the
+// llama.cpp-rounding table takes it there.
+struct Q8_0Kernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) {
+    if constexpr (N == 4) {
+      group_tile<PackedQ8_0, 4>(a, r, b);
+    } else {
+      for (int n = 0; n < N; ++n) q8_0_row(a, r, b + n);
+    }
+  }
+};
+
+struct Q8_0LlamaKernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) {
+    for (int n = 0; n < N; ++n) q8_0_row(a, r, b + n);
+  }
+};
+
 template <class P>
 struct LegacyKernel {
   template <int N>
@@ -106,6 +155,7 @@ struct LegacyKernel {
 }  // namespace
 
 void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<LegacyKernel<PackedQ4_0>>(a, r0, r1); }
-void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<LegacyKernel<PackedQ8_0>>(a, r0, r1); }
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q8_0Kernel>(a, r0, r1); }
+void gemm_q8_0_x8_llama(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q8_0LlamaKernel>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2

@@ -91,14 +91,41 @@ inline __m256i min_dot(const MinPairs& m, const int16_t* bsums) {
 // blocks (about 9 KiB) ahead. Prefetches past the end are harmless.
 constexpr size_t kPrefetchBytes = 8 * sizeof(Q4_Kx8);
 
+// Per row lane, sub-block pair p's share of min_dot: mins of sub-blocks 2p and 2p + 1 against
+// their activation sums. Rows 0-3 keep pair p in run p, rows 4-7 in run p ^ 2 (see
+// packed::q4_k_x8_min_index); the pair's two sums are the p-th 32-bit element of the sums
+// (low half for p < 2, high half after).
+inline __m256i pair_min_dot(const MinPairs& m, const int16_t* bsums, int p) {
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
+  const __m256i sums = _mm256_hadd_epi16(b, b);
+  const __m256i pair_sums = _mm256_permutevar8x32_epi32(sums, _mm256_set1_epi32(p < 2 ? p : p + 2));
+  return _mm256_madd_epi16(_mm256_blend_epi32(m.pair[p], m.pair[p ^ 2], 0xF0), pair_sums);
+}
+
+// llama.cpp's repacked Q4_K GEMM (tiles of 4 batch rows) scales and adds each pair of
+// sub-blocks, values and mins in separate sums. The mins need no weight nibbles, so they go in
+// a pass of their own after the values: one more accumulator per row in the main loop spilled
+// registers.
+template <int N>
+void pair_mins(const Q4_Kx8* w, const Q8_K* const* x, int64_t blocks, __m256* acc_min) {
+  for (int64_t j = 0; j < blocks; ++j) {
+    const MinPairs mins = decode_mins(w[j].mins);
+    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[j].dmin)));
+    for (int n = 0; n < N; ++n) {
+      const __m256 scale = _mm256_mul_ps(dmin, _mm256_broadcast_ss(&x[n][j].d));
+      for (int p = 0; p < kQ4Subs / 2; ++p)
+        acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair_min_dot(mins, x[n][j].bsums, p)), scale, acc_min[n]);
+    }
+  }
+}
+
 // One group of 8 rows against N activation rows, over all super-blocks.
 // Rows of a partial tile (N < 4: decode, the last rows of a batch) take the float steps of
 // llama.cpp's repacked Q4_K GEMV (values and mins in separate sums, one step per super-block)
-// and match it to the bit. Its GEMM (tiles of 4 batch rows) scales each pair of sub-blocks
-// instead; following that in full tiles measured about 12% slower here (best of 10 runs of
-// kernels_bench BM_Packed/q4_K/64; a second accumulator per row costs registers), so the
-// full tiles keep one sum and prefill rows differ from llama.cpp's in the last bits.
-template <int N>
+// and match it to the bit. kPairSteps: full tiles take those of its GEMM (see pair_mins), as
+// the llama.cpp-rounding table wants; otherwise they keep one sum per row and super-block,
+// and prefill rows differ from llama.cpp's in the last bits.
+template <int N, bool kPairSteps>
 struct Tile {
   static void run(const GemmArgs& a, int64_t r, int64_t b) {
     const auto* w = reinterpret_cast<const Q4_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
@@ -115,7 +142,10 @@ struct Tile {
       for (size_t off = 0; off < sizeof(Q4_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
       Doubled scales;
       decode_scales(blk.scales, scales);
-      const MinPairs mins = decode_mins(blk.mins);
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+      alignas(32) float pair_scale[kPairSteps ? N : 1][8];
+      if constexpr (kPairSteps)
+        for (int n = 0; n < N; ++n) _mm256_store_ps(pair_scale[n], _mm256_mul_ps(d, _mm256_broadcast_ss(&x[n][j].d)));
       __m256i sum[N];
       for (int n = 0; n < N; ++n) sum[n] = _mm256_setzero_si256();
 #pragma GCC unroll 8
@@ -138,30 +168,44 @@ struct Tile {
           sum[n] = _mm256_add_epi32(sum[n], _mm256_madd_epi16(p[n], scale));
           keep_sum_order(sum[n]);
         }
+        if constexpr (kPairSteps) {
+          if (s % 2 == 1) {
+            for (int n = 0; n < N; ++n) {
+              acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_load_ps(pair_scale[n]), acc[n]);
+              sum[n] = _mm256_setzero_si256();
+            }
+          }
+        }
       }
-      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
-      const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
-      for (int n = 0; n < N; ++n) {
-        const __m256i msum = min_dot(mins, x[n][j].bsums);
-        const __m256 xd = _mm256_broadcast_ss(&x[n][j].d);
-        acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, xd), acc[n]);
-        if constexpr (kSeparateMins)
-          acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc_min[n]);
-        else
-          acc[n] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc[n]);
+      if constexpr (!kPairSteps) {
+        const MinPairs mins = decode_mins(blk.mins);
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+        for (int n = 0; n < N; ++n) {
+          const __m256i msum = min_dot(mins, x[n][j].bsums);
+          const __m256 xd = _mm256_broadcast_ss(&x[n][j].d);
+          acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, xd), acc[n]);
+          if constexpr (kSeparateMins)
+            acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc_min[n]);
+          else
+            acc[n] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, xd), acc[n]);
+        }
       }
     }
+    if constexpr (kPairSteps) pair_mins<N>(w, x, blocks, acc_min);
     for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, _mm256_sub_ps(acc[n], acc_min[n]));
   }
 };
 
+// Full tiles: one sum per super-block (fast), or llama.cpp's GEMM steps.
+template <bool kLlamaGemm>
 struct Q4KKernel {
   template <int N>
-  static void tile(const GemmArgs& a, int64_t r, int64_t b) { Tile<N>::run(a, r, b); }
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { Tile<N, kLlamaGemm && N == 4>::run(a, r, b); }
 };
 
 }  // namespace
 
-void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q4KKernel>(a, r0, r1); }
+void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q4KKernel<false>>(a, r0, r1); }
+void gemm_q4_k_x8_llama(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q4KKernel<true>>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2
