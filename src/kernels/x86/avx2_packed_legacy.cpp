@@ -97,11 +97,12 @@ void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
 }
 
-// Decode rows of Q8_0 round as llama.cpp's AVX2 Q8_0 dot does, so Q8_0 models decode as it
-// does: each block's products go to 8 float sums by quad (quad q: elements 4q..4q+3), each
-// quad scaled and added with its own FMA, and the quads added at the end as that dot's
-// horizontal sum does, ((0+4)+(2+6))+((1+5)+(3+7)). A quad of all 8 rows is one vector here,
-// so the quad sums are 8 vertical accumulators: no horizontal adds. One activation row.
+// Q8_0 rows as llama.cpp's AVX2 Q8_0 dot rounds them (its one-row dot and its batched GEMM
+// take the same steps): each block's products go to 8 float sums by quad (quad q: elements
+// 4q..4q+3), each quad scaled and added with its own FMA, and the quads added at the end as
+// that dot's horizontal sum does, ((0+4)+(2+6))+((1+5)+(3+7)). A quad of all 8 rows is one
+// vector here, so the quad sums are 8 vertical accumulators: no horizontal adds. One
+// activation row.
 void q8_0_row(const GemmArgs& a, int64_t r, int64_t b) {
   using Block = packed::Q8_0x8;
   const auto* w = reinterpret_cast<const Block*>(a.w + size_t(r) * a.w_row_bytes);
@@ -125,20 +126,10 @@ void q8_0_row(const GemmArgs& a, int64_t r, int64_t b) {
   _mm256_storeu_ps(a.y + b * a.y_stride + r, _mm256_add_ps(even, odd));
 }
 
-// The fast table's Q8_0: full tiles (prefill) keep int32 sums per block, as PackedQ8_0; llama.cpp's
-// rounding costs them ~70% more time (kernels_bench BM_Packed/q8_0/64, best of 6), so only the
-// llama.cpp-rounding table takes it there.
-struct Q8_0Kernel {
-  template <int N>
-  static void tile(const GemmArgs& a, int64_t r, int64_t b) {
-    if constexpr (N == 4) {
-      group_tile<PackedQ8_0, 4>(a, r, b);
-    } else {
-      for (int n = 0; n < N; ++n) q8_0_row(a, r, b + n);
-    }
-  }
-};
-
+// The llama.cpp-rounding table's Q8_0, for every tile. The fast table keeps PackedQ8_0's int32
+// sums per block: this costs prefill tiles ~70% more time (kernels_bench BM_Packed/q8_0/64
+// against BM_PackedLlamaRounding/q8_0/64, best of 6) and 2-thread decode ~6% (minnow bench tg64,
+// 5 runs each).
 struct Q8_0LlamaKernel {
   template <int N>
   static void tile(const GemmArgs& a, int64_t r, int64_t b) {
@@ -155,7 +146,7 @@ struct LegacyKernel {
 }  // namespace
 
 void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<LegacyKernel<PackedQ4_0>>(a, r0, r1); }
-void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q8_0Kernel>(a, r0, r1); }
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<LegacyKernel<PackedQ8_0>>(a, r0, r1); }
 void gemm_q8_0_x8_llama(const GemmArgs& a, int64_t r0, int64_t r1) { packed_gemm::run<Q8_0LlamaKernel>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2
