@@ -202,6 +202,7 @@ TEST_F(BenchCli, BadArgumentsGiveOneLineError) {
       "bench " + model_ + " -r 0",
       "bench " + model_ + " --peer vllm",
       "bench " + model_ + " --peer-fa maybe",
+      "bench " + model_ + " --rounding exact",
       "bench " + model_ + " --frobnicate",
       "bench " + model_ + " -p 0 -n 0",
       "bench " + model_ + " -p 200 -n 100 -c 256",

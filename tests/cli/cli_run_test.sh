@@ -62,7 +62,13 @@ rc=$?
 [[ $rc == 0 ]] && grep -q "context" "$work/full.err"
 check "a full context stops generation with a note" $?
 
-for bad in "-n abc" "--temp x" "-c 0" "--bogus"; do
+# The kernels that round as llama.cpp: a choice the stats line names (on CPUs that have them).
+timeout 60 "$minnow" run "$model" -p "Hello there" -n 12 --temp 0 -t 1 --rounding llama.cpp >"$work/r.out" 2>"$work/r.err"
+rc=$?
+[[ $rc == 0 && -s "$work/r.out" ]] && { ! grep -q avx2 "$work/r.err" || grep -q "rounding as llama.cpp" "$work/r.err"; }
+check "--rounding llama.cpp runs (rc=$rc: $(tail -c 200 "$work/r.err"))" $?
+
+for bad in "-n abc" "--temp x" "-c 0" "--bogus" "--rounding exact"; do
   # shellcheck disable=SC2086
   timeout 30 "$minnow" run "$model" -p hi $bad >/dev/null 2>"$work/bad.err"
   rc=$?

@@ -34,6 +34,7 @@ bench::WorkerOptions worker_for(const bench::BenchOptions& o, const std::string&
   w.n_batch = o.n_batch;
   w.peer_fa = o.peer_fa;
   w.pack_cache = o.pack_cache;
+  w.rounding = o.rounding;
   w.seed = kPromptSeed;
   return w;
 }
@@ -54,6 +55,7 @@ int cmd_bench(int argc, char** argv) {
 
   std::vector<std::string> engines = {bench::kEngineMinnow};
   if (o.peer) engines.push_back(bench::kEngineLlama);
+  if (o.rounding != "fast") std::fprintf(stderr, "bench: Minnow's kernels round as %s's\n", o.rounding.c_str());
 
   // Untimed warm-up per engine: page cache, CPU frequency, and a peer that cannot load fails
   // here, before any measuring. Short, since one pass over the weights is all it needs.

@@ -33,10 +33,7 @@ int cmd_run(int argc, char** argv) {
   eo.n_ctx = int(args.integer({"-c", "--ctx-size"}, 1, 1 << 24).value_or(4096));
   eo.n_batch = int(args.integer({"-b", "--batch"}, 1, 1 << 16).value_or(64));
   if (args.flag({"--no-pack-cache"})) eo.pack_cache.dir.clear();
-  if (const auto r = args.value({"--rounding"})) {
-    if (*r == "llama.cpp") eo.rounding = kernels::Rounding::LlamaCpp;
-    else if (*r != "fast") throw Error("--rounding: expected fast or llama.cpp, got '" + *r + "'");
-  }
+  if (const auto r = args.value({"--rounding"})) eo.rounding = parse_rounding(*r);
   const bool raw = args.flag({"--raw"});  // prompt text without BOS/special handling
   const auto pos = args.positionals();
   if (pos.size() != 1) throw Error("usage: minnow run MODEL.gguf [-p PROMPT] [-n N] [--temp T] [--seed S] [-t THREADS] [-c CTX] [--no-pack-cache] [--rounding fast|llama.cpp]");

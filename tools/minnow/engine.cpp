@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "util/error.h"
+
 namespace minnow::cli {
 
 PackCacheOptions default_pack_cache() {
@@ -19,6 +21,12 @@ PackCacheOptions default_pack_cache() {
     o.dir = home + "/.cache/minnow/packed";
   }
   return o;
+}
+
+kernels::Rounding parse_rounding(const std::string& text) {
+  if (text == "fast") return kernels::Rounding::Fast;
+  if (text == "llama.cpp") return kernels::Rounding::LlamaCpp;
+  throw Error("--rounding: expected fast or llama.cpp, got '" + text + "'");
 }
 
 std::string Engine::pack_report() const {

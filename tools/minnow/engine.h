@@ -15,6 +15,9 @@ namespace minnow::cli {
 // $XDG_CACHE_HOME/minnow/packed, else $HOME/.cache/minnow/packed.
 PackCacheOptions default_pack_cache();
 
+// "fast" or "llama.cpp" (the --rounding option); throws minnow::Error on anything else.
+kernels::Rounding parse_rounding(const std::string& text);
+
 struct EngineOptions {
   int n_threads = 0;  // 0: default_thread_count()
   int n_ctx = 4096;

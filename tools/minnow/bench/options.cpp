@@ -17,6 +17,11 @@ void check_fa(const std::string& fa) {
     throw Error("option --peer-fa: '" + fa + "' is not one of auto, on, off");
 }
 
+void check_rounding(const std::string& rounding) {
+  if (rounding != "fast" && rounding != "llama.cpp")
+    throw Error("option --rounding: '" + rounding + "' is not one of fast, llama.cpp");
+}
+
 void check_fits(int n_prompt, int n_gen, int n_ctx) {
   // A run with no prompt still prefills one token to start decoding from.
   const int64_t need = int64_t(n_prompt > 0 ? n_prompt : 1) + n_gen;
@@ -64,6 +69,8 @@ BenchOptions parse_bench_options(int argc, char** argv) {
   check_fa(o.peer_fa);
   o.bandwidth_mib = int(args.integer({"--bw-mib"}, 1, 1 << 20).value_or(0));
   o.pack_cache = !args.flag({"--no-pack-cache"});
+  o.rounding = args.value({"--rounding"}).value_or(o.rounding);
+  check_rounding(o.rounding);
   const auto pos = args.positionals();
   if (pos.size() != 1) throw Error(kBenchUsage);
   o.model_path = pos[0];
@@ -88,6 +95,8 @@ WorkerOptions parse_worker_options(int argc, char** argv) {
   w.seed = uint64_t(args.integer({"--seed"}, 0, INT64_MAX).value_or(0));
   w.result_fd = int(args.integer({"--result-fd"}, 1, 1 << 20).value_or(1));
   w.pack_cache = !args.flag({"--no-pack-cache"});
+  w.rounding = args.value({"--rounding"}).value_or(w.rounding);
+  check_rounding(w.rounding);
   const auto pos = args.positionals();
   if (pos.size() != 1)
     throw Error("usage: minnow bench-worker --engine minnow|llama.cpp MODEL.gguf -p N -n N -t T [-c CTX]");
@@ -101,7 +110,8 @@ std::vector<std::string> worker_args(const WorkerOptions& w) {
           "-p", std::to_string(w.n_prompt), "-n", std::to_string(w.n_gen),
           "-t", std::to_string(w.n_threads), "-c", std::to_string(w.n_ctx),
           "-b", std::to_string(w.n_batch), "--peer-fa", w.peer_fa,
-          "--seed", std::to_string(w.seed), "--result-fd", std::to_string(w.result_fd)};
+          "--seed", std::to_string(w.seed), "--result-fd", std::to_string(w.result_fd),
+          "--rounding", w.rounding};
   if (!w.pack_cache) args.push_back("--no-pack-cache");
   return args;
 }

@@ -23,6 +23,7 @@ struct BenchOptions {
   std::string peer_fa = "auto";  // llama.cpp flash attention: on | off | auto (its own default)
   int bandwidth_mib = 0;     // bandwidth test buffer; 0: several times the last-level cache
   bool pack_cache = true;    // Minnow's packed-weights cache (--no-pack-cache: repack every run)
+  std::string rounding = "fast";  // Minnow's kernel table: fast | llama.cpp (--rounding)
 };
 
 struct WorkerOptions {
@@ -37,6 +38,7 @@ struct WorkerOptions {
   uint64_t seed = 0;
   int result_fd = 1;   // where the one JSON result line goes
   bool pack_cache = true;
+  std::string rounding = "fast";
 };
 
 // Both throw minnow::Error with a one-line message on bad arguments. argv[0] is the subcommand.
@@ -51,6 +53,6 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& opti
 
 inline constexpr const char* kBenchUsage =
     "usage: minnow bench MODEL.gguf [-p 512] [-n 128] [-t 1,2] [-r 3] [-c 4096] [-b BATCH] [--json] "
-    "[--peer llama.cpp] [--peer-fa auto|on|off] [--bw-mib MIB] [--no-pack-cache]";
+    "[--peer llama.cpp] [--peer-fa auto|on|off] [--bw-mib MIB] [--no-pack-cache] [--rounding fast|llama.cpp]";
 
 }  // namespace minnow::cli::bench

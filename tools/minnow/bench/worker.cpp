@@ -38,6 +38,7 @@ WorkerResult run_minnow(const WorkerOptions& w) {
   eo.n_ctx = w.n_ctx;
   if (w.n_batch > 0) eo.n_batch = w.n_batch;
   if (!w.pack_cache) eo.pack_cache.dir.clear();
+  eo.rounding = parse_rounding(w.rounding);
   Engine engine(w.model_path, eo);
   r.load_s = seconds_since(t_load);
   r.n_vocab = engine.model().hparams().n_vocab;
