@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -110,6 +111,72 @@ TEST_P(VsGgml, SameActivationBytesAndDots) {
       scale = std::max(scale, std::fabs(want[size_t(r)]));
     }
     for (int64_t r = 0; r < rows; ++r) EXPECT_NEAR(y[size_t(r)], want[size_t(r)], 1e-5f * scale) << what << " row " << r;
+  }
+}
+
+// The one-token pass of the table that rounds as llama.cpp, for one weight row set and k: the
+// packed gemm where the type has one (weights packed as the loader does), else gemm_one_token
+// or gemm. Activations from the same floats through the path's own quantizer.
+std::vector<float> one_token_pass(const TypeKernels& tk, DType t, const std::vector<uint8_t>& w, int64_t rows,
+                                  int64_t k, const std::vector<float>& x) {
+  const size_t wb = row_bytes(t, uint64_t(k));
+  const PackedKernels& pk = tk.packed;
+  const bool packed = pk.rows > 0 && rows % pk.rows == 0;
+  std::vector<uint8_t> pw = w;
+  if (packed)
+    for (int64_t r = 0; r < rows; r += pk.rows) pk.pack(w.data() + size_t(r) * wb, wb, k, pw.data() + size_t(r) * wb);
+  const size_t xb = packed ? pk.act_row_bytes(k) : act_row_bytes(tk.act_type, k);
+  std::vector<uint8_t> xq(xb);
+  (packed ? pk.quantize_act : tk.quantize_act)(x.data(), xq.data(), k);
+  std::vector<float> y(static_cast<size_t>(rows));
+  GemmArgs a;
+  a.w = pw.data();
+  a.w_row_bytes = wb;
+  a.k = k;
+  a.x = xq.data();
+  a.x_row_bytes = xb;
+  a.nb = 1;
+  a.y = y.data();
+  a.y_stride = rows;
+  (packed ? pk.gemm : tk.gemm_one_token ? tk.gemm_one_token : tk.gemm)(a, 0, rows);
+  return y;
+}
+
+// llama.cpp runs a one-token pass through ggml's vec_dot for every type but the two its AVX2
+// build repacks (Q4_0, Q4_K: its repacked GEMV, which only the model-level oracle checks). The
+// table that rounds as llama.cpp must give vec_dot's results bit for bit there, on lengths
+// with and without a tail after the last whole SIMD step.
+TEST_P(VsGgml, LlamaRoundingOneTokenIsVecDotBitForBit) {
+  static const GgmlCpu ggml;
+  if (!ggml.ok()) GTEST_SKIP() << "ggml haswell CPU backend not loadable here";
+  const DType t = GetParam();
+  if (t == DType::Q4_0 || t == DType::Q4_K) GTEST_SKIP() << "llama.cpp repacks this type on AVX2";
+  const ggml_type_traits_cpu& tr = ggml.traits(t);
+  const int64_t rows = 16;
+  const bool plain_float = t == DType::F32 || t == DType::F16 || t == DType::BF16;
+  for (const int64_t k : plain_float ? std::vector<int64_t>{1024, 1000, 24} : std::vector<int64_t>{1024, 2304}) {
+    std::mt19937 rng(11 + static_cast<uint32_t>(t) + uint32_t(k));
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    const size_t wb = row_bytes(t, uint64_t(k));
+    std::vector<uint8_t> w(wb * rows);
+    std::vector<float> f(static_cast<size_t>(k));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (float& v : f) v = 0.05f * dist(rng);
+      quantize_row(t, f.data(), w.data() + size_t(r) * wb, k);
+    }
+    std::vector<float> x(static_cast<size_t>(k));
+    for (float& v : x) v = dist(rng);
+    std::vector<uint8_t> theirs(act_row_bytes(static_cast<DType>(tr.vec_dot_type), k));
+    if (tr.vec_dot_type == GGML_TYPE_F32) std::memcpy(theirs.data(), x.data(), theirs.size());
+    else ggml.traits(static_cast<DType>(tr.vec_dot_type)).from_float(x.data(), theirs.data(), k);
+    for (const KernelTable* table : llama_rounding_kernels(detect_cpu_features())) {
+      const std::vector<float> y = one_token_pass(table->for_type(t), t, w, rows, k, x);
+      for (int64_t r = 0; r < rows; ++r) {
+        float want = 0.0f;
+        tr.vec_dot(int(k), &want, 0, w.data() + size_t(r) * wb, 0, theirs.data(), 0, 1);
+        EXPECT_EQ(y[size_t(r)], want) << table->isa << " " << dtype_info(t).name << " k=" << k << " row " << r;
+      }
+    }
   }
 }
 

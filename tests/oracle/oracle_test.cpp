@@ -84,22 +84,20 @@ constexpr double kIdenticalLayersKl = 1e-10;
 constexpr double kTieMargin = 0.1;
 
 // With the table that rounds as llama.cpp (kernels::Rounding::LlamaCpp) the logits of every
-// position and the free greedy tokens are llama.cpp's, bit for bit.
-void expect_identical_with_llama_rounding(const std::string& path, const Reference& r, bool free_greedy) {
+// position and the free greedy tokens are llama.cpp's, bit for bit, for every type.
+void expect_identical_with_llama_rounding(const std::string& path, const Reference& r) {
   const Comparison c = compare_logits(r.logits, minnow_logits(path, r.tokens(), true), r.n_vocab);
   std::printf("[oracle] %s, llama.cpp rounding: %s\n", path.c_str(), c.summary().c_str());
   EXPECT_LE(c.mean_kl, kIdenticalLayersKl) << path << " (llama.cpp rounding): " << c.summary();
   EXPECT_EQ(c.top1_agree, c.top1_checked) << path << " (llama.cpp rounding): " << c.summary();
-  if (free_greedy) {
-    const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()), true);
-    EXPECT_EQ(gen, r.continuation) << path << " (llama.cpp rounding): free greedy parts at token "
-                                   << matching_prefix(gen, r.continuation);
-  }
+  const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()), true);
+  EXPECT_EQ(gen, r.continuation) << path << " (llama.cpp rounding): free greedy parts at token "
+                                 << matching_prefix(gen, r.continuation);
 }
 
 // identical_layers: every matrix inside the layers has a type whose kernels round as
-// llama.cpp's do; checked where rounds_like_llama_build(). llama_identical: the same holds
-// with the llama.cpp-rounding table.
+// llama.cpp's do; checked where rounds_like_llama_build(). llama_identical: with the
+// llama.cpp-rounding table too, free greedy run included (every type).
 Comparison expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false,
                                 bool identical_layers = false, bool llama_identical = false) {
   const Reference r = make_reference(path, kPromptText);
@@ -125,12 +123,12 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
                                     << " where llama.cpp's top-2 margin is " << margin;
     }
   }
-  if (llama_identical && rounds_like_llama_build()) expect_identical_with_llama_rounding(path, r, free_greedy);
+  if (llama_identical && rounds_like_llama_build()) expect_identical_with_llama_rounding(path, r);
   return c;
 }
 
 TEST(Oracle, MinnowMatchesLlamaOnTinyF32Llama) {
-  expect_matches_llama(testing::cached_tiny_llama(), 1e-4, false, true);
+  expect_matches_llama(testing::cached_tiny_llama(), 1e-4, false, true, true);
 }
 
 // Minnow's own synthetic models (`minnow synth`), each written once per build directory.

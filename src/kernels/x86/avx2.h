@@ -21,6 +21,8 @@ void softmax(float* x, int64_t n);
 void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f16_one_token(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_f32_one_token(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_bf16_one_token(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_bf16(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_0(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q4_1(const GemmArgs& a, int64_t r0, int64_t r1);

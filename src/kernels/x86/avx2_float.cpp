@@ -1,5 +1,7 @@
 // AVX2 GEMM for float weights: F32 x F32, F16 x F16 and BF16 x BF16 activations, each widened
 // to f32 and accumulated with FMA, 8 elements per step; leftover elements summed in scalar.
+#include <cmath>
+
 #include "kernels/x86/avx2_common.h"
 
 namespace minnow::kernels::avx2 {
@@ -67,39 +69,77 @@ struct PolicyBF16 : FloatCommon {
   }
 };
 
-// One token's F16 dot as llama.cpp's ggml_vec_dot_f16 rounds it on AVX2: four 8-lane sums over
-// 32-element steps, added (0+2)+(1+3), the lanes then ((0+4)+(1+5))+((2+6)+(3+7)), and the
-// elements after the last whole step added one by one in double.
-float dot_f16_one_token(const uint16_t* w, const uint16_t* x, int64_t k) {
+// One token's dots as llama.cpp's ggml_vec_dot_{f16,f32,bf16} round them on AVX2: four 8-lane
+// sums over 32-element steps, added (0+2)+(1+3); then the lanes and the elements after the last
+// whole step as each of the three does it (see the policies' finish).
+template <class P>
+float dot_one_token(const uint8_t* w, const uint8_t* x, int64_t k) {
   const int64_t whole = k / 32 * 32;
   __m256 sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  for (int64_t i = 0; i < whole; i += 32) {
-    for (int j = 0; j < 4; ++j) {
-      const auto* wp = reinterpret_cast<const uint8_t*>(w + i + 8 * j);
-      const auto* xp = reinterpret_cast<const uint8_t*>(x + i + 8 * j);
-      sum[j] = _mm256_fmadd_ps(PolicyF16::load(wp, 0), PolicyF16::load(xp, 0), sum[j]);
-    }
-  }
-  const __m256 all = _mm256_add_ps(_mm256_add_ps(sum[0], sum[2]), _mm256_add_ps(sum[1], sum[3]));
-  const __m128 half = _mm_add_ps(_mm256_castps256_ps128(all), _mm256_extractf128_ps(all, 1));
+  for (int64_t s = 0; s < whole / 8; s += 4)
+    for (int j = 0; j < 4; ++j) sum[j] = _mm256_fmadd_ps(P::load(w, s + j), P::load(x, s + j), sum[j]);
+  return P::finish(_mm256_add_ps(_mm256_add_ps(sum[0], sum[2]), _mm256_add_ps(sum[1], sum[3])), w, x, whole, k);
+}
+
+// The lanes in hadd order, ((0+4)+(1+5))+((2+6)+(3+7)).
+float hadd_lanes(__m256 v) {
+  const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 pairs = _mm_hadd_ps(half, half);
-  double total = _mm_cvtss_f32(_mm_hadd_ps(pairs, pairs));
-  for (int64_t i = whole; i < k; ++i) total += double(half_to_float(w[i]) * half_to_float(x[i]));
-  return float(total);
+  return _mm_cvtss_f32(_mm_hadd_ps(pairs, pairs));
+}
+
+// F16 products are exact in float; the tail adds them in double.
+struct OneTokenF16 : PolicyF16 {
+  static float finish(__m256 v, const uint8_t* w, const uint8_t* x, int64_t from, int64_t k) {
+    const auto* a = reinterpret_cast<const uint16_t*>(w);
+    const auto* b = reinterpret_cast<const uint16_t*>(x);
+    double total = hadd_lanes(v);
+    for (int64_t i = from; i < k; ++i) total += double(half_to_float(a[i]) * half_to_float(b[i]));
+    return float(total);
+  }
+};
+
+// F32 keeps its sum in float, and its tail multiplies and adds in two roundings (the barrier
+// keeps our compiler from contracting them into an FMA, which llama.cpp's build does not).
+struct OneTokenF32 : PolicyF32 {
+  static float finish(__m256 v, const uint8_t* w, const uint8_t* x, int64_t from, int64_t k) {
+    const auto* a = reinterpret_cast<const float*>(w);
+    const auto* b = reinterpret_cast<const float*>(x);
+    float total = hadd_lanes(v);
+    for (int64_t i = from; i < k; ++i) {
+      float p = a[i] * b[i];
+      asm("" : "+x"(p));
+      total += p;
+    }
+    return total;
+  }
+};
+
+// BF16 products are exact in float (so llama.cpp's multiply-then-add is an FMA); its lanes go
+// in movehl order (hsum) and the tail in double.
+struct OneTokenBF16 : PolicyBF16 {
+  static float finish(__m256 v, const uint8_t* w, const uint8_t* x, int64_t from, int64_t k) {
+    const auto* a = reinterpret_cast<const uint16_t*>(w);
+    const auto* b = reinterpret_cast<const uint16_t*>(x);
+    double total = hsum(v);
+    for (int64_t i = from; i < k; ++i) total += double(bf16_value(a[i]) * bf16_value(b[i]));
+    return float(total);
+  }
+};
+
+template <class P>
+void gemm_one_token(const GemmArgs& a, int64_t r0, int64_t r1) {
+  for (int64_t b = 0; b < a.nb; ++b) {
+    const uint8_t* x = a.x + size_t(b) * a.x_row_bytes;
+    for (int64_t r = r0; r < r1; ++r) a.y[b * a.y_stride + r] = dot_one_token<P>(a.w + size_t(r) * a.w_row_bytes, x, a.k);
+  }
 }
 
 }  // namespace
 
-void gemm_f16_one_token(const GemmArgs& a, int64_t r0, int64_t r1) {
-  for (int64_t b = 0; b < a.nb; ++b) {
-    const auto* x = reinterpret_cast<const uint16_t*>(a.x + size_t(b) * a.x_row_bytes);
-    for (int64_t r = r0; r < r1; ++r) {
-      const auto* w = reinterpret_cast<const uint16_t*>(a.w + size_t(r) * a.w_row_bytes);
-      a.y[b * a.y_stride + r] = dot_f16_one_token(w, x, a.k);
-    }
-  }
-}
-
+void gemm_f32_one_token(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_one_token<OneTokenF32>(a, r0, r1); }
+void gemm_f16_one_token(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_one_token<OneTokenF16>(a, r0, r1); }
+void gemm_bf16_one_token(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_one_token<OneTokenBF16>(a, r0, r1); }
 void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyF32>(a, r0, r1); }
 void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyF16>(a, r0, r1); }
 void gemm_bf16(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyBF16>(a, r0, r1); }

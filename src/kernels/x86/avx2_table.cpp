@@ -43,15 +43,18 @@ constexpr KernelTable make_avx2_table() {
 }
 
 // The same kernels where they already round as llama.cpp's AVX2 build; where the fast ones do
-// not (at a cost in speed), the ones that do: Q8_0 and Q4_K prefill tiles, F16 in one-token
-// passes (attention at decode), and Q6_K unpacked (its plain dot follows ggml's, which
+// not (at a cost in speed), the ones that do: Q8_0 and Q4_K prefill tiles, float types in
+// one-token passes (F16 attention at decode), and Q6_K unpacked (its plain dot follows ggml's, which
 // llama.cpp's x86 build runs for Q6_K, not a repacked GEMM).
 constexpr KernelTable make_avx2_llama_table() {
   KernelTable t = make_avx2_table();
   t.rounding = "llama.cpp";
-  // llama.cpp's one-row F16 dot for one-token passes: its 4 sums per output made decode at a
-  // 1680-token context ~10% slower (minnow run, 1 thread), so the fast table keeps its gemm.
+  // llama.cpp's one-row float dots for one-token passes: their 4 sums per output made decode
+  // at a 1680-token context ~10% slower (F16 attention; minnow run, 1 thread), so the fast
+  // table keeps its gemm.
+  t.types[static_cast<uint32_t>(DType::F32)].gemm_one_token = avx2::gemm_f32_one_token;
   t.types[static_cast<uint32_t>(DType::F16)].gemm_one_token = avx2::gemm_f16_one_token;
+  t.types[static_cast<uint32_t>(DType::BF16)].gemm_one_token = avx2::gemm_bf16_one_token;
   t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = avx2::gemm_q8_0_x8_llama;
   t.types[static_cast<uint32_t>(DType::Q6_K)].packed = PackedKernels{};
   t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm = avx2::gemm_q4_k_x8_llama;
