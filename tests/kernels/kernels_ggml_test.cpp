@@ -51,6 +51,26 @@ const DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0
                               DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K,
                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
+// `rows` rows of k weights of type t, quantized from small normal values.
+std::vector<uint8_t> random_rows(std::mt19937& rng, DType t, int64_t rows, int64_t k) {
+  std::normal_distribution<float> dist(0.0f, 0.05f);
+  const size_t wb = row_bytes(t, uint64_t(k));
+  std::vector<uint8_t> w(wb * size_t(rows));
+  std::vector<float> f(static_cast<size_t>(k));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (float& v : f) v = dist(rng);
+    quantize_row(t, f.data(), w.data() + size_t(r) * wb, k);
+  }
+  return w;
+}
+
+std::vector<float> random_acts(std::mt19937& rng, int64_t k) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(k));
+  for (float& v : x) v = dist(rng);
+  return x;
+}
+
 class VsGgml : public ::testing::TestWithParam<DType> {};
 
 TEST_P(VsGgml, SameActivationBytesAndDots) {
@@ -64,14 +84,8 @@ TEST_P(VsGgml, SameActivationBytesAndDots) {
   std::normal_distribution<float> dist(0.0f, 1.0f);
 
   const size_t wb = row_bytes(t, uint64_t(k));
-  std::vector<uint8_t> w(wb * rows);
-  std::vector<float> f(static_cast<size_t>(k));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (float& v : f) v = 0.05f * dist(rng);
-    quantize_row(t, f.data(), w.data() + size_t(r) * wb, k);
-  }
-  std::vector<float> x(static_cast<size_t>(k));
-  for (float& v : x) v = dist(rng);
+  const std::vector<uint8_t> w = random_rows(rng, t, rows, k);
+  std::vector<float> x = random_acts(rng, k);
   std::fill(x.begin() + 256, x.begin() + 288, 0.0f);  // one all-zero Q8_0 block
 
   for (const KernelTable* table : available_kernels(detect_cpu_features())) {
@@ -129,15 +143,7 @@ std::vector<float> one_token_pass(const TypeKernels& tk, DType t, const std::vec
   std::vector<uint8_t> xq(xb);
   (packed ? pk.quantize_act : tk.quantize_act)(x.data(), xq.data(), k);
   std::vector<float> y(static_cast<size_t>(rows));
-  GemmArgs a;
-  a.w = pw.data();
-  a.w_row_bytes = wb;
-  a.k = k;
-  a.x = xq.data();
-  a.x_row_bytes = xb;
-  a.nb = 1;
-  a.y = y.data();
-  a.y_stride = rows;
+  const GemmArgs a{pw.data(), wb, k, xq.data(), xb, 1, y.data(), rows};
   (packed ? pk.gemm : tk.gemm_one_token ? tk.gemm_one_token : tk.gemm)(a, 0, rows);
   return y;
 }
@@ -156,16 +162,9 @@ TEST_P(VsGgml, LlamaRoundingOneTokenIsVecDotBitForBit) {
   const bool plain_float = t == DType::F32 || t == DType::F16 || t == DType::BF16;
   for (const int64_t k : plain_float ? std::vector<int64_t>{1024, 1000, 24} : std::vector<int64_t>{1024, 2304}) {
     std::mt19937 rng(11 + static_cast<uint32_t>(t) + uint32_t(k));
-    std::normal_distribution<float> dist(0.0f, 1.0f);
     const size_t wb = row_bytes(t, uint64_t(k));
-    std::vector<uint8_t> w(wb * rows);
-    std::vector<float> f(static_cast<size_t>(k));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (float& v : f) v = 0.05f * dist(rng);
-      quantize_row(t, f.data(), w.data() + size_t(r) * wb, k);
-    }
-    std::vector<float> x(static_cast<size_t>(k));
-    for (float& v : x) v = dist(rng);
+    const std::vector<uint8_t> w = random_rows(rng, t, rows, k);
+    const std::vector<float> x = random_acts(rng, k);
     std::vector<uint8_t> theirs(act_row_bytes(static_cast<DType>(tr.vec_dot_type), k));
     if (tr.vec_dot_type == GGML_TYPE_F32) std::memcpy(theirs.data(), x.data(), theirs.size());
     else ggml.traits(static_cast<DType>(tr.vec_dot_type)).from_float(x.data(), theirs.data(), k);

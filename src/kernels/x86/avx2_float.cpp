@@ -88,16 +88,20 @@ float hadd_lanes(__m256 v) {
   return _mm_cvtss_f32(_mm_hadd_ps(pairs, pairs));
 }
 
-// F16 products are exact in float; the tail adds them in double.
-struct OneTokenF16 : PolicyF16 {
+// F16 and BF16 products are exact in float (so BF16's multiply-then-add in llama.cpp is an
+// FMA too); the lanes go in each dot's order (F16: hadd, BF16: movehl) and the tail in double.
+template <class Base, float (*kLanes)(__m256), float (*kValue)(uint16_t)>
+struct OneTokenHalf : Base {
   static float finish(__m256 v, const uint8_t* w, const uint8_t* x, int64_t from, int64_t k) {
     const auto* a = reinterpret_cast<const uint16_t*>(w);
     const auto* b = reinterpret_cast<const uint16_t*>(x);
-    double total = hadd_lanes(v);
-    for (int64_t i = from; i < k; ++i) total += double(half_to_float(a[i]) * half_to_float(b[i]));
+    double total = kLanes(v);
+    for (int64_t i = from; i < k; ++i) total += double(kValue(a[i]) * kValue(b[i]));
     return float(total);
   }
 };
+using OneTokenF16 = OneTokenHalf<PolicyF16, hadd_lanes, half_to_float>;
+using OneTokenBF16 = OneTokenHalf<PolicyBF16, hsum, bf16_value>;
 
 // F32 keeps its sum in float, and its tail multiplies and adds in two roundings (the barrier
 // keeps our compiler from contracting them into an FMA, which llama.cpp's build does not).
@@ -112,18 +116,6 @@ struct OneTokenF32 : PolicyF32 {
       total += p;
     }
     return total;
-  }
-};
-
-// BF16 products are exact in float (so llama.cpp's multiply-then-add is an FMA); its lanes go
-// in movehl order (hsum) and the tail in double.
-struct OneTokenBF16 : PolicyBF16 {
-  static float finish(__m256 v, const uint8_t* w, const uint8_t* x, int64_t from, int64_t k) {
-    const auto* a = reinterpret_cast<const uint16_t*>(w);
-    const auto* b = reinterpret_cast<const uint16_t*>(x);
-    double total = hsum(v);
-    for (int64_t i = from; i < k; ++i) total += double(bf16_value(a[i]) * bf16_value(b[i]));
-    return float(total);
   }
 };
 
