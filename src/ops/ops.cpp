@@ -175,10 +175,10 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   a.y_stride = n_max;
   gemm(a, 0, n_max);
   // The weighted sum over positions runs to a multiple of the SIMD step of llama.cpp's dot
-  // (8 batched, 32 for one token) where the cache has room, the extra positions weighing 0:
+  // (8 batched, 32 in its one-row dot) where the cache has room, the extra positions weighing 0:
   // llama.cpp's padded cache sums them in SIMD lanes the same way (a scalar tail would round
   // differently).
-  const int64_t step = one_token ? 32 : 8;
+  const int64_t step = gemm == f16.gemm ? 8 : 32;
   const int64_t n_sum = std::min((n_max + step - 1) / step * step, v_stride);
   for (int64_t r = 0; r < rows; ++r) {
     float* s = scratch.scores + r * n_max;

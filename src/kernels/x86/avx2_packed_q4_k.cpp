@@ -95,9 +95,8 @@ constexpr size_t kPrefetchBytes = 8 * sizeof(Q4_Kx8);
 // their activation sums. Rows 0-3 keep pair p in run p, rows 4-7 in run p ^ 2 (see
 // packed::q4_k_x8_min_index); the pair's two sums are the p-th 32-bit element of the sums
 // (low half for p < 2, high half after).
-inline __m256i pair_min_dot(const MinPairs& m, const int16_t* bsums, int p) {
-  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
-  const __m256i sums = _mm256_hadd_epi16(b, b);
+// sums: the bsums added in pairs (_mm256_hadd_epi16 of them with themselves), once per block.
+inline __m256i pair_min_dot(const MinPairs& m, __m256i sums, int p) {
   const __m256i pair_sums = _mm256_permutevar8x32_epi32(sums, _mm256_set1_epi32(p < 2 ? p : p + 2));
   return _mm256_madd_epi16(_mm256_blend_epi32(m.pair[p], m.pair[p ^ 2], 0xF0), pair_sums);
 }
@@ -113,8 +112,10 @@ void pair_mins(const Q4_Kx8* w, const Q8_K* const* x, int64_t blocks, __m256* ac
     const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[j].dmin)));
     for (int n = 0; n < N; ++n) {
       const __m256 scale = _mm256_mul_ps(dmin, _mm256_broadcast_ss(&x[n][j].d));
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[n][j].bsums));
+      const __m256i sums = _mm256_hadd_epi16(b, b);
       for (int p = 0; p < kQ4Subs / 2; ++p)
-        acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair_min_dot(mins, x[n][j].bsums, p)), scale, acc_min[n]);
+        acc_min[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pair_min_dot(mins, sums, p)), scale, acc_min[n]);
     }
   }
 }
