@@ -7,6 +7,7 @@ namespace minnow::kernels {
 #if defined(__x86_64__) || defined(_M_X64)
 const KernelTable& avx2_kernels();        // needs AVX2 + FMA + F16C
 const KernelTable& avx2_llama_kernels();  // the same, rounding as llama.cpp's AVX2 build
+const KernelTable& avx512vnni_kernels();  // AVX2's, with VNNI packed GEMMs: needs AVX-512 F/BW/VL/VNNI too
 #endif
 
 }  // namespace minnow::kernels

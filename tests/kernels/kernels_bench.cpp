@@ -55,8 +55,16 @@ const Matrices& matrices(DType t, bool packed) {
 }
 
 // packed: the type's row-interleaved layout and gemm (skipped where the table has none).
-void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding rounding = Rounding::Fast) {
-  const KernelTable& table = best_kernels(detect_cpu_features(), rounding);
+// below_best: the table before the best one this CPU runs (AVX2 under AVX-512 VNNI), to see
+// what the best one gains.
+void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding rounding = Rounding::Fast,
+                    bool below_best = false) {
+  const std::vector<const KernelTable*> tables = available_kernels(detect_cpu_features());
+  if (below_best && tables.size() < 3) {
+    state.SkipWithError("no SIMD table below the best one on this CPU");
+    return;
+  }
+  const KernelTable& table = below_best ? *tables[tables.size() - 2] : best_kernels(detect_cpu_features(), rounding);
   const TypeKernels& plain = table.for_type(t);
   if (packed && plain.packed.rows == 0) {
     state.SkipWithError("no packed layout for this type");
@@ -103,6 +111,8 @@ void BM_Packed(benchmark::State& state, DType t) { run_gemm_bench(state, t, true
 // The same layouts through the table that rounds as llama.cpp (its price in speed).
 void BM_PackedLlamaRounding(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::LlamaCpp); }
 
+void BM_PackedBelowBest(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, true); }
+
 void BM_MemoryRead(benchmark::State& state) {
   static std::vector<uint64_t> buf(kWorkingSet / sizeof(uint64_t), 1);
   const size_t per_thread = buf.size() / size_t(state.threads());
@@ -131,6 +141,10 @@ BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Thread
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_0, DType::Q4_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedBelowBest, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedBelowBest, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q5_K, DType::Q5_K)->Arg(1)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, f16, DType::F16)->Arg(1)->Threads(1)->UseRealTime();
 

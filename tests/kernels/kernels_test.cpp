@@ -170,6 +170,20 @@ void expect_close(const GemmRun& got, const GemmRun& want, const std::vector<flo
   }
 }
 
+GemmArgs args(const std::vector<uint8_t>& w, size_t w_row_bytes, int64_t k, const std::vector<uint8_t>& x,
+              size_t x_row_bytes, int64_t nb, float* y, int64_t y_stride) {
+  GemmArgs a;
+  a.w = w.data();
+  a.w_row_bytes = w_row_bytes;
+  a.k = k;
+  a.x = x.data();
+  a.x_row_bytes = x_row_bytes;
+  a.nb = nb;
+  a.y = y;
+  a.y_stride = y_stride;
+  return a;
+}
+
 class KernelTables : public ::testing::TestWithParam<DType> {};
 
 TEST_P(KernelTables, GemmMatchesReference) {
@@ -335,19 +349,52 @@ TEST_P(KernelTables, PackedMatchesReference) {
                                    std::to_string(r0) + "," + std::to_string(r1) + ")";
           const GemmRun want_y = run_gemm(ref, t, w, x, k, rows, nb, r0, r1);
           GemmRun got_y{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
-          GemmArgs a;
-          a.w = p.data();
-          a.w_row_bytes = rb;
-          a.k = k;
-          a.x = xp.data();
-          a.x_row_bytes = xpb;
-          a.nb = nb;
-          a.y = got_y.y.data();
-          a.y_stride = got_y.stride;
-          pk.gemm(a, r0, r1);
+          pk.gemm(args(p, rb, k, xp, xpb, nb, got_y.y.data(), got_y.stride), r0, r1);
           expect_close(got_y, want_y, scale, nb, r0, r1, what);
         }
       }
+    }
+  }
+}
+
+// The VNNI table's packed GEMMs sum the same integers as the AVX2 table's (exactly, in int32)
+// and take the same float steps after, so they must give the same bits on any input.
+TEST_P(KernelTables, VnniPackedIsAvx2BitForBit) {
+  const DType t = GetParam();
+  const std::vector<const KernelTable*> tables = available_kernels(detect_cpu_features());
+  const auto find = [&](std::string_view isa) -> const KernelTable* {
+    for (const KernelTable* table : tables)
+      if (table->isa == isa) return table;
+    return nullptr;
+  };
+  const KernelTable* avx2 = find("avx2");
+  const KernelTable* vnni = find("avx512vnni");
+  if (!avx2 || !vnni) GTEST_SKIP() << "this CPU runs no AVX-512 VNNI table";
+  const PackedKernels& pv = vnni->for_type(t).packed;
+  const PackedKernels& pa = avx2->for_type(t).packed;
+  if (pv.rows == 0) return;
+  ASSERT_EQ(pv.rows, pa.rows);
+  ASSERT_EQ(pv.pack, pa.pack);
+  ASSERT_EQ(pv.quantize_act, pa.quantize_act);
+  const int64_t k = awkward_k(t);
+  const int64_t rows = 5 * pv.rows;
+  const size_t rb = row_bytes(t, uint64_t(k));
+  std::mt19937 rng(99 + static_cast<uint32_t>(t));
+  for (const std::vector<uint8_t>& w : {quantized_rows(rng, t, rows, k), random_bit_rows(rng, t, rows, k)}) {
+    std::vector<uint8_t> p(w.size());
+    for (int64_t g = 0; g < rows / pv.rows; ++g)
+      pv.pack(w.data() + size_t(g * pv.rows) * rb, rb, k, p.data() + size_t(g * pv.rows) * rb);
+    for (const int64_t nb : {1, 2, 3, 4, 5, 9, 70}) {
+      const std::vector<float> xf = activations(rng, nb, k);
+      const size_t xpb = pv.act_row_bytes(k);
+      std::vector<uint8_t> xp(xpb * size_t(nb));
+      for (int64_t b = 0; b < nb; ++b) pv.quantize_act(xf.data() + b * k, xp.data() + size_t(b) * xpb, k);
+      std::vector<float> got(size_t(rows * nb)), want(size_t(rows * nb));
+      pa.gemm(args(p, rb, k, xp, xpb, nb, want.data(), rows), 0, rows);
+      pv.gemm(args(p, rb, k, xp, xpb, nb, got.data(), rows), 0, rows);
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+            << type_name(t) << " nb=" << nb << " output " << i << ": " << got[i] << " vs " << want[i];
     }
   }
 }
@@ -442,8 +489,10 @@ TEST(Kernels, TablesAndFeatures) {
   EXPECT_EQ(cpu.avx2, bool(__builtin_cpu_supports("avx2")));
   EXPECT_EQ(cpu.fma, bool(__builtin_cpu_supports("fma")));
   EXPECT_EQ(cpu.avx512f, bool(__builtin_cpu_supports("avx512f")));
+  EXPECT_EQ(cpu.avx512vnni, bool(__builtin_cpu_supports("avx512vnni")));
   if (cpu.avx2 && cpu.fma && cpu.f16c) {
-    EXPECT_EQ(best_kernels(cpu).isa, "avx2");
+    const bool vnni = cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni;
+    EXPECT_EQ(best_kernels(cpu).isa, vnni ? "avx512vnni" : "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).isa, "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).rounding, "llama.cpp");
   }

@@ -98,8 +98,11 @@ void expect_identical_with_llama_rounding(const std::string& path, const Referen
 // identical_layers: every matrix inside the layers has a type whose kernels round as
 // llama.cpp's do; checked where rounds_like_llama_build(). llama_identical: with the
 // llama.cpp-rounding table too, free greedy run included (every type).
+// min_top1_rate: the top-1 bound where layers are not identical (OracleLong sets its own, from
+// llama.cpp's floor).
 Comparison expect_matches_llama(const std::string& path, double max_mean_kl, bool free_greedy = false,
-                                bool identical_layers = false, bool llama_identical = false) {
+                                bool identical_layers = false, bool llama_identical = false,
+                                double min_top1_rate = kMinTop1RateOtherwise) {
   const Reference r = make_reference(path, kPromptText);
   const std::vector<float> ours = minnow_logits(path, r.tokens());
   const Comparison c = compare_logits(r.logits, ours, r.n_vocab);
@@ -108,7 +111,7 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
     EXPECT_LE(c.mean_kl, kIdenticalLayersKl) << path << ": " << c.summary();
     EXPECT_EQ(c.top1_agree, c.top1_checked) << path << ": " << c.summary();
   } else {
-    EXPECT_GE(c.top1_rate(), kMinTop1RateOtherwise) << path << ": " << c.summary();
+    EXPECT_GE(c.top1_rate(), min_top1_rate) << path << ": " << c.summary();
   }
   std::printf("[oracle] %s: %s\n", path.c_str(), c.summary().c_str());
   if (free_greedy) {
@@ -213,7 +216,7 @@ INSTANTIATE_TEST_SUITE_P(Cli, OracleQuantize, ::testing::Values("Q8_0", "Q4_0", 
 TEST(OracleLong, Qwen2_1_5B_Q4_K_M) {
   if (!std::getenv("MINNOW_LONG_TESTS")) GTEST_SKIP() << "set MINNOW_LONG_TESTS=1 (ctest -L long does)";
   const std::string path = cached_synth({"qwen2-1.5b", "ggml-vocab-qwen2.gguf", QuantMix::Q4_K_M});
-  const Comparison ours = expect_matches_llama(path, 5e-3, false, false, true);
+  const Comparison ours = expect_matches_llama(path, 5e-3, false, false, true, /*min_top1_rate=*/0.0);
   // llama.cpp's own noise floor: the same file through its other kernel path (no repacking).
   ReferenceOptions other;
   other.peer.repack_weights = false;
@@ -224,6 +227,12 @@ TEST(OracleLong, Qwen2_1_5B_Q4_K_M) {
   EXPECT_LE(ours.mean_kl, 2.0 * floor.mean_kl + 1e-6)
       << "Minnow strays further from llama.cpp than llama.cpp's own kernel paths do: ours "
       << ours.summary() << " vs floor " << floor.summary();
+  // The same rule for top-1: at most twice llama.cpp's own disagreements, plus one. Which
+  // positions flip depends on llama.cpp's build for the CPU (its AVX2 and its Zen 4 builds
+  // round differently), so a fixed share of ~80 positions would test the build, not Minnow.
+  const int64_t ours_off = ours.top1_checked - ours.top1_agree;
+  const int64_t floor_off = floor.top1_checked - floor.top1_agree;
+  EXPECT_LE(ours_off, 2 * floor_off + 1) << "ours " << ours.summary() << " vs floor " << floor.summary();
 }
 
 TEST(Oracle, MinnowMatchesLlamaOnListedModels) {

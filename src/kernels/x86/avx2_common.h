@@ -20,6 +20,9 @@
 #include "kernels/x86/avx2.h"
 
 namespace minnow::kernels::avx2 {
+// Internal linkage: files built with wider ISA flags (the AVX-512 VNNI kernels) include these
+// too, and one shared out-of-line copy built with those flags must never serve an AVX2-only CPU.
+namespace {
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -146,4 +149,5 @@ void gemm(const GemmArgs& a, int64_t r0, int64_t r1) {
   }
 }
 
+}  // namespace
 }  // namespace minnow::kernels::avx2

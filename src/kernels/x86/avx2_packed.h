@@ -5,6 +5,7 @@
 #include "kernels/x86/avx2_common.h"
 
 namespace minnow::kernels::avx2::packed_gemm {
+namespace {  // internal linkage, as in avx2_common.h
 
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
@@ -13,6 +14,22 @@ inline __m256i bcast4(const void* p) {
   int32_t v;
   std::memcpy(&v, p, sizeof(v));
   return _mm256_set1_epi32(v);
+}
+
+// Calls f.template operator()<N>(b) over activation rows [b0, b1): tiles of kMax rows (4 or
+// 8), then of 4, then one of the 1-3 left.
+template <int kMax, class F>
+void over_tiles(int64_t b0, int64_t b1, F&& f) {
+  int64_t b = b0;
+  if constexpr (kMax == 8)
+    for (; b + 8 <= b1; b += 8) f.template operator()<8>(b);
+  for (; b + 4 <= b1; b += 4) f.template operator()<4>(b);
+  switch (b1 - b) {
+    case 3: f.template operator()<3>(b); break;
+    case 2: f.template operator()<2>(b); break;
+    case 1: f.template operator()<1>(b); break;
+    default: break;
+  }
 }
 
 // Runs Kernel::tile<N>(a, r, b) (one group of packed::kRows weight rows at row r against
@@ -26,17 +43,57 @@ void run(const GemmArgs& a, int64_t r0, int64_t r1) {
   const int64_t chunk = a.nb == 1 ? 1 : act_chunk(a.x_row_bytes);
   for (int64_t b0 = 0; b0 < a.nb; b0 += chunk) {
     const int64_t b1 = b0 + chunk < a.nb ? b0 + chunk : a.nb;
-    for (int64_t r = r0; r < r1; r += packed::kRows) {
-      int64_t b = b0;
-      for (; b + 4 <= b1; b += 4) Kernel::template tile<4>(a, r, b);
-      switch (b1 - b) {
-        case 3: Kernel::template tile<3>(a, r, b); break;
-        case 2: Kernel::template tile<2>(a, r, b); break;
-        case 1: Kernel::template tile<1>(a, r, b); break;
-        default: break;
-      }
-    }
+    for (int64_t r = r0; r < r1; r += packed::kRows)
+      over_tiles<4>(b0, b1, [&]<int N>(int64_t b) { Kernel::template tile<N>(a, r, b); });
   }
 }
 
+inline __m256 row_scales(const uint16_t* d) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
+}
+
+// Groups follow each other in memory, so the weights are one stream; as for the K-quants,
+// asking for the bytes 8 blocks ahead keeps DRAM busy while a block is computed.
+constexpr int kPrefetchBlocks = 8;
+
+// One group of 8 rows of a packed legacy type (32-element blocks: Q4_0x8, Q8_0x8) against N
+// Q8S activation rows, over all blocks. P walks a block in P::kSteps steps: a step's weights of
+// all 8 rows are made ready once and multiplied with every activation row of the tile before
+// the next step (keeping one step of weights live, not a whole block, leaves registers for the
+// per-row sums; holding the block spilled at 4 activation rows). P::finish turns a block's
+// integer sums of one activation row into exact int32 row sums.
+template <class P, int N>
+void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
+  const auto* w = reinterpret_cast<const typename P::Block*>(a.w + size_t(r) * a.w_row_bytes);
+  const packed::Q8S* x[N];
+  for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const packed::Q8S*>(a.x + size_t(b + n) * a.x_row_bytes);
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  const int64_t blocks = a.k / layout::kQK;
+  for (int64_t j = 0; j < blocks; ++j) {
+    const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks]);
+    for (size_t off = 0; off < sizeof(typename P::Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    typename P::Sum sums[N];
+    for (int n = 0; n < N; ++n) sums[n] = P::zero();
+#pragma GCC unroll 8
+    for (int m = 0; m < P::kSteps; ++m) {
+      P::template step<N>(w[j], m, x, j, sums);
+      for (int n = 0; n < N; ++n) keep_sum_order(sums[n]);
+    }
+    const __m256 dw = row_scales(w[j].d);
+    for (int n = 0; n < N; ++n) {
+      const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(&x[n][j].d));
+      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::finish(sums[n], x[n][j])), d, acc[n]);
+    }
+  }
+  for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
+}
+
+template <class P>
+struct LegacyKernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { group_tile<P, N>(a, r, b); }
+};
+
+}  // namespace
 }  // namespace minnow::kernels::avx2::packed_gemm

@@ -12,16 +12,10 @@ using packed::kRows;
 using packed::Q8S;
 
 using packed_gemm::bcast4;
+using packed_gemm::kPrefetchBlocks;
+using packed_gemm::LegacyKernel;
 using packed_gemm::load32;
-
-inline __m256 row_scales(const uint16_t* d) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
-}
-
-// Both kernels walk a block in 4-element steps: a step's weights of all 8 rows are made
-// ready once and multiplied with every activation row of the tile before the next step.
-// Keeping one step of weights live (not a whole block) leaves registers for the per-row sums,
-// where holding the block spilled sums and weights to the stack at 4 activation rows.
+using packed_gemm::row_scales;
 
 // Q4_0: unsigned nibbles q with value q - 8; sum(q*x) - 8*sum(x) per row. Eight products of
 // at most 2*15*127 fit int16, so a block's pair sums are added as int16 and widened once.
@@ -65,38 +59,6 @@ struct PackedQ8_0 {
   static __m256i finish(Sum s, const Q8S&) { return s; }
 };
 
-// Groups follow each other in memory, so the weights are one stream; as for the K-quants,
-// asking for the bytes 8 blocks ahead keeps DRAM busy while a block is computed.
-constexpr int kPrefetchBlocks = 8;
-
-// One group of 8 rows against N activation rows, over all blocks.
-template <class P, int N>
-void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
-  const auto* w = reinterpret_cast<const typename P::Block*>(a.w + size_t(r) * a.w_row_bytes);
-  const Q8S* x[N];
-  for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8S*>(a.x + size_t(b + n) * a.x_row_bytes);
-  __m256 acc[N];
-  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
-  const int64_t blocks = a.k / layout::kQK;
-  for (int64_t j = 0; j < blocks; ++j) {
-    const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks]);
-    for (size_t off = 0; off < sizeof(typename P::Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
-    typename P::Sum sums[N];
-    for (int n = 0; n < N; ++n) sums[n] = P::zero();
-#pragma GCC unroll 8
-    for (int m = 0; m < P::kSteps; ++m) {
-      P::template step<N>(w[j], m, x, j, sums);
-      for (int n = 0; n < N; ++n) keep_sum_order(sums[n]);
-    }
-    const __m256 dw = row_scales(w[j].d);
-    for (int n = 0; n < N; ++n) {
-      const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(&x[n][j].d));
-      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::finish(sums[n], x[n][j])), d, acc[n]);
-    }
-  }
-  for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
-}
-
 // Q8_0 rows as llama.cpp's AVX2 Q8_0 dot rounds them (its one-row dot and its batched GEMM
 // take the same steps): each block's products go to 8 float sums by quad (quad q: elements
 // 4q..4q+3), each quad scaled and added with its own FMA, and the quads added at the end as
@@ -135,12 +97,6 @@ struct Q8_0LlamaKernel {
   static void tile(const GemmArgs& a, int64_t r, int64_t b) {
     for (int n = 0; n < N; ++n) q8_0_row(a, r, b + n);
   }
-};
-
-template <class P>
-struct LegacyKernel {
-  template <int N>
-  static void tile(const GemmArgs& a, int64_t r, int64_t b) { group_tile<P, N>(a, r, b); }
 };
 
 }  // namespace

@@ -1,9 +1,11 @@
-// The AVX2 kernel table. Built without ISA flags: it only takes the kernels' addresses.
+// The x86 kernel tables (AVX2, AVX2 rounding as llama.cpp, AVX-512 VNNI). Built without ISA
+// flags: it only takes the kernels' addresses.
 #include "kernels/packed.h"
 #include "kernels/packed_q4_k.h"
 #include "kernels/packed_q6_k.h"
 #include "kernels/tables.h"
 #include "kernels/x86/avx2.h"
+#include "kernels/x86/vnni.h"
 
 namespace minnow::kernels {
 namespace {
@@ -61,12 +63,26 @@ constexpr KernelTable make_avx2_llama_table() {
   return t;
 }
 
+// AVX2 with the packed GEMMs' int8 products through AVX-512 VNNI's vpdpbusd. Their integer
+// sums are exact, so this table rounds exactly as the fast AVX2 table does.
+constexpr KernelTable make_vnni_table() {
+  KernelTable t = make_avx2_table();
+  t.isa = "avx512vnni";
+  t.types[static_cast<uint32_t>(DType::Q4_0)].packed.gemm = vnni::gemm_q4_0_x8;
+  t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = vnni::gemm_q8_0_x8;
+  t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm = vnni::gemm_q4_k_x8;
+  t.types[static_cast<uint32_t>(DType::Q6_K)].packed.gemm = vnni::gemm_q6_k_x8;
+  return t;
+}
+
 constexpr KernelTable kAvx2Table = make_avx2_table();
 constexpr KernelTable kAvx2LlamaTable = make_avx2_llama_table();
+constexpr KernelTable kVnniTable = make_vnni_table();
 
 }  // namespace
 
 const KernelTable& avx2_kernels() { return kAvx2Table; }
 const KernelTable& avx2_llama_kernels() { return kAvx2LlamaTable; }
+const KernelTable& avx512vnni_kernels() { return kVnniTable; }
 
 }  // namespace minnow::kernels
