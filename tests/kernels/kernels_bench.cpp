@@ -135,13 +135,13 @@ BENCHMARK_CAPTURE(BM_Gemm, q4_0, DType::Q4_0)->Arg(1)->Arg(8)->Threads(1)->Threa
 BENCHMARK_CAPTURE(BM_Gemm, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_0, DType::Q4_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedBelowBest, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedBelowBest, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();

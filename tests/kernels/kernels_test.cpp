@@ -384,7 +384,7 @@ TEST_P(KernelTables, VnniPackedIsAvx2BitForBit) {
     std::vector<uint8_t> p(w.size());
     for (int64_t g = 0; g < rows / pv.rows; ++g)
       pv.pack(w.data() + size_t(g * pv.rows) * rb, rb, k, p.data() + size_t(g * pv.rows) * rb);
-    for (const int64_t nb : {1, 2, 3, 4, 5, 9, 70}) {
+    for (const int64_t nb : {1, 2, 3, 4, 5, 9, 11, 70}) {
       const std::vector<float> xf = activations(rng, nb, k);
       const size_t xpb = pv.act_row_bytes(k);
       std::vector<uint8_t> xp(xpb * size_t(nb));

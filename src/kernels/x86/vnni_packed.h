@@ -19,6 +19,13 @@ namespace {
 
 constexpr int kPairRows = 2 * packed::kRows;
 
+// Below this many activation rows the AVX2 kernels serve Q4_0, Q8_0 and Q4_K: decode and
+// small batches are memory-bound, and there vpdpbusd's tiles read the weights slower than
+// maddubs' (kernels_bench BM_Packed against BM_PackedBelowBest, q4_0, 1 thread: nb = 1 609 vs
+// 387 us, nb = 4 724 vs 592, nb = 5 822 vs 841, nb = 8 873 vs 1336; the cause is not
+// established: splitting the sums into more dependency chains did not change it).
+constexpr int64_t kMinBatch = 5;
+
 // The same 32 bytes of two groups: group g0's in the low half, g1's in the high half.
 inline __m512i load_pair(const void* g0, const void* g1) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(avx2::packed_gemm::load32(g0)), avx2::packed_gemm::load32(g1), 1);

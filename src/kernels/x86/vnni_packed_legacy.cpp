@@ -112,9 +112,11 @@ struct PairKernel {
 }  // namespace
 
 void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
+  if (a.nb < pairs::kMinBatch) return avx2::gemm_q4_0_x8(a, r0, r1);
   pairs::run<PairKernel<VnniQ4_0>>(a, r0, r1);
 }
 void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
+  if (a.nb < pairs::kMinBatch) return avx2::gemm_q8_0_x8(a, r0, r1);
   pairs::run<PairKernel<VnniQ8_0>>(a, r0, r1);
 }
 
