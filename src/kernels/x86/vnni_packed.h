@@ -26,9 +26,11 @@ constexpr int kPairRows = 2 * packed::kRows;
 // established: splitting the sums into more dependency chains did not change it).
 constexpr int64_t kMinBatch = 5;
 
+inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+
 // The same 32 bytes of two groups: group g0's in the low half, g1's in the high half.
 inline __m512i load_pair(const void* g0, const void* g1) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(avx2::packed_gemm::load32(g0)), avx2::packed_gemm::load32(g1), 1);
+  return join(avx2::packed_gemm::load32(g0), avx2::packed_gemm::load32(g1));
 }
 
 // The 16 rows' fp16 scales of two groups (8 each), as floats in row order.

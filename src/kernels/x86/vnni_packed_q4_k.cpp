@@ -52,8 +52,6 @@ inline __m512i pair_scales(const ScaleBytes& s0, const ScaleBytes& s1, int s) {
   return _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(lo, hi));
 }
 
-inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
-
 // Two groups (rows r..r+15) against N activation rows: per row lane the float steps of
 // Tile<VnniDot, N', false> of avx2_q4_k_x8.h for the 8-row tile N' that the AVX2 walk gives
 // these rows (partial tiles, N < 4, keep the mins apart), so the results are the same bits.
@@ -103,7 +101,7 @@ void pair_tile(const GemmArgs& a, int64_t r, int64_t b) {
     const MinPairs mins0 = decode_mins(b0.mins), mins1 = decode_mins(b1.mins);
     const __m512 d = pairs::row_scales(b0.d, b1.d), dmin = pairs::row_scales(b0.dmin, b1.dmin);
     for (int n = 0; n < N; ++n) {
-      const __m512i msum = join(min_dot(mins0, x[n][j].bsums), min_dot(mins1, x[n][j].bsums));
+      const __m512i msum = pairs::join(min_dot(mins0, x[n][j].bsums), min_dot(mins1, x[n][j].bsums));
       const __m512 xd = _mm512_set1_ps(x[n][j].d);
       acc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[n]), _mm512_mul_ps(d, xd), acc[n]);
       if constexpr (kSeparateMins)
