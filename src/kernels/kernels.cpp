@@ -103,7 +103,9 @@ std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
 #if defined(__x86_64__) || defined(_M_X64)
   const bool avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
   if (avx2) tables.push_back(&avx2_kernels());
-  if (avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni) tables.push_back(&avx512vnni_kernels());
+  const bool avx512 = avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
+  if (avx512) tables.push_back(&avx512_kernels());
+  if (avx512 && cpu.avx512vnni) tables.push_back(&avx512vnni_kernels());
 #elif defined(__aarch64__)
   if (cpu.neon) tables.push_back(&neon_kernels());
   if (cpu.neon && cpu.dotprod) tables.push_back(&dotprod_kernels());

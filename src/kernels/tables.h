@@ -7,7 +7,8 @@ namespace minnow::kernels {
 #if defined(__x86_64__) || defined(_M_X64)
 const KernelTable& avx2_kernels();        // needs AVX2 + FMA + F16C
 const KernelTable& avx2_llama_kernels();  // the same, rounding as llama.cpp's AVX2 build
-const KernelTable& avx512vnni_kernels();  // AVX2's, with VNNI packed GEMMs: needs AVX-512 F/BW/VL/VNNI too
+const KernelTable& avx512_kernels();      // AVX2's, with AVX-512 prefill tiles: needs AVX-512 F/BW/VL too
+const KernelTable& avx512vnni_kernels();  // the same through VNNI: needs AVX-512 VNNI too
 #endif
 
 }  // namespace minnow::kernels

@@ -8,6 +8,7 @@
 #include <list>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -55,16 +56,21 @@ const Matrices& matrices(DType t, bool packed) {
 }
 
 // packed: the type's row-interleaved layout and gemm (skipped where the table has none).
-// below_best: the table before the best one this CPU runs (AVX2 under AVX-512 VNNI), to see
-// what the best one gains.
+// isa: that table (e.g. "avx2" on an AVX-512 CPU, to see what the best one gains) instead of
+// the best one.
 void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding rounding = Rounding::Fast,
-                    bool below_best = false) {
-  const std::vector<const KernelTable*> tables = available_kernels(detect_cpu_features());
-  if (below_best && tables.size() < 3) {
-    state.SkipWithError("no SIMD table below the best one on this CPU");
-    return;
+                    std::string_view isa = {}) {
+  const KernelTable* chosen = &best_kernels(detect_cpu_features(), rounding);
+  if (!isa.empty()) {
+    chosen = nullptr;
+    for (const KernelTable* table : available_kernels(detect_cpu_features()))
+      if (table->isa == isa) chosen = table;
+    if (!chosen) {
+      state.SkipWithError("this CPU does not run that table");
+      return;
+    }
   }
-  const KernelTable& table = below_best ? *tables[tables.size() - 2] : best_kernels(detect_cpu_features(), rounding);
+  const KernelTable& table = *chosen;
   const TypeKernels& plain = table.for_type(t);
   if (packed && plain.packed.rows == 0) {
     state.SkipWithError("no packed layout for this type");
@@ -111,7 +117,9 @@ void BM_Packed(benchmark::State& state, DType t) { run_gemm_bench(state, t, true
 // The same layouts through the table that rounds as llama.cpp (its price in speed).
 void BM_PackedLlamaRounding(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::LlamaCpp); }
 
-void BM_PackedBelowBest(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, true); }
+// The same layouts through the AVX2 and the AVX-512 (no VNNI) tables.
+void BM_PackedAvx2(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, "avx2"); }
+void BM_PackedAvx512(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, "avx512"); }
 
 void BM_MemoryRead(benchmark::State& state) {
   static std::vector<uint64_t> buf(kWorkingSet / sizeof(uint64_t), 1);
@@ -141,10 +149,14 @@ BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Thread
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedBelowBest, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedBelowBest, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedBelowBest, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx2, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx2, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx2, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx2, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx512, q4_0, DType::Q4_0)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx512, q8_0, DType::Q8_0)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx512, q4_K, DType::Q4_K)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedAvx512, q6_K, DType::Q6_K)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, q5_K, DType::Q5_K)->Arg(1)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gemm, f16, DType::F16)->Arg(1)->Threads(1)->UseRealTime();
 

@@ -357,21 +357,11 @@ TEST_P(KernelTables, PackedMatchesReference) {
   }
 }
 
-// The VNNI table's packed GEMMs sum the same integers as the AVX2 table's (exactly, in int32)
-// and take the same float steps after, so they must give the same bits on any input.
-TEST_P(KernelTables, VnniPackedIsAvx2BitForBit) {
-  const DType t = GetParam();
-  const std::vector<const KernelTable*> tables = available_kernels(detect_cpu_features());
-  const auto find = [&](std::string_view isa) -> const KernelTable* {
-    for (const KernelTable* table : tables)
-      if (table->isa == isa) return table;
-    return nullptr;
-  };
-  const KernelTable* avx2 = find("avx2");
-  const KernelTable* vnni = find("avx512vnni");
-  if (!avx2 || !vnni) GTEST_SKIP() << "this CPU runs no AVX-512 VNNI table";
-  const PackedKernels& pv = vnni->for_type(t).packed;
-  const PackedKernels& pa = avx2->for_type(t).packed;
+// Packed GEMMs of tables `got` and `want` on the same packed rows and activations (both
+// random-value and random-bit weights, batch sizes across every tile shape): the same bits.
+void expect_packed_bits_equal(const KernelTable& got_table, const KernelTable& want_table, DType t) {
+  const PackedKernels& pv = got_table.for_type(t).packed;
+  const PackedKernels& pa = want_table.for_type(t).packed;
   if (pv.rows == 0) return;
   ASSERT_EQ(pv.rows, pa.rows);
   ASSERT_EQ(pv.pack, pa.pack);
@@ -394,8 +384,25 @@ TEST_P(KernelTables, VnniPackedIsAvx2BitForBit) {
       pv.gemm(args(p, rb, k, xp, xpb, nb, got.data(), rows), 0, rows);
       for (size_t i = 0; i < got.size(); ++i)
         ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
-            << type_name(t) << " nb=" << nb << " output " << i << ": " << got[i] << " vs " << want[i];
+            << got_table.isa << " " << type_name(t) << " nb=" << nb << " output " << i << ": " << got[i] << " vs " << want[i];
     }
+  }
+}
+
+// The AVX-512 tables' packed GEMMs sum the same integers as the AVX2 table's (exactly, in int32)
+// and take the same float steps after, so they must give the same bits on any input.
+TEST_P(KernelTables, Avx512PackedIsAvx2BitForBit) {
+  const DType t = GetParam();
+  const std::vector<const KernelTable*> tables = available_kernels(detect_cpu_features());
+  const auto find = [&](std::string_view isa) -> const KernelTable* {
+    for (const KernelTable* table : tables)
+      if (table->isa == isa) return table;
+    return nullptr;
+  };
+  const KernelTable* avx2 = find("avx2");
+  if (!avx2 || !find("avx512")) GTEST_SKIP() << "this CPU runs no AVX-512 table";
+  for (const KernelTable* wide : {find("avx512"), find("avx512vnni")}) {
+    if (wide) expect_packed_bits_equal(*wide, *avx2, t);
   }
 }
 
@@ -491,8 +498,8 @@ TEST(Kernels, TablesAndFeatures) {
   EXPECT_EQ(cpu.avx512f, bool(__builtin_cpu_supports("avx512f")));
   EXPECT_EQ(cpu.avx512vnni, bool(__builtin_cpu_supports("avx512vnni")));
   if (cpu.avx2 && cpu.fma && cpu.f16c) {
-    const bool vnni = cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni;
-    EXPECT_EQ(best_kernels(cpu).isa, vnni ? "avx512vnni" : "avx2");
+    const bool avx512 = cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
+    EXPECT_EQ(best_kernels(cpu).isa, avx512 && cpu.avx512vnni ? "avx512vnni" : avx512 ? "avx512" : "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).isa, "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).rounding, "llama.cpp");
   }

@@ -80,10 +80,8 @@ inline __m256i min_dot(const MinPairs& m, const int16_t* bsums) {
   return _mm256_add_epi32(s01, s23);
 }
 
-// Sub-blocks follow each other in memory, so the weights are one stream; the hardware
-// prefetcher alone leaves decode waiting on DRAM, so each super-block asks for the bytes 8
-// blocks (about 9 KiB) ahead. Prefetches past the end are harmless.
-constexpr size_t kPrefetchBytes = 8 * sizeof(Q4_Kx8);
+// See avx2::packed_gemm::kPrefetchBlocks.
+constexpr size_t kPrefetchBytes = packed_gemm::kPrefetchBlocks<Q4_Kx8> * sizeof(Q4_Kx8);
 
 // Per row lane, sub-block pair p's share of min_dot: mins of sub-blocks 2p and 2p + 1 against
 // their activation sums. Rows 0-3 keep pair p in run p, rows 4-7 in run p ^ 2 (see

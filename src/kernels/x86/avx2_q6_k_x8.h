@@ -32,10 +32,8 @@ inline Group decode_group(const uint8_t (*planes)[kRows * packed::kQ6ChunksPerGr
   return g;
 }
 
-// Groups follow each other in memory, so the weights are one stream; the hardware prefetcher
-// alone leaves decode and small batches waiting on DRAM, so each super-block asks for the
-// bytes 8 blocks (about 13 KiB) ahead. Prefetches past the end are harmless.
-constexpr size_t kPrefetchBytes = 8 * sizeof(Q6_Kx8);
+// See avx2::packed_gemm::kPrefetchBlocks.
+constexpr size_t kPrefetchBytes = packed_gemm::kPrefetchBlocks<Q6_Kx8> * sizeof(Q6_Kx8);
 
 // One group of 8 rows against N activation rows, over all super-blocks.
 // Dot: one activation row's products with a group of the 8 rows, scaled by the rows' group

@@ -1,11 +1,11 @@
-// The x86 kernel tables (AVX2, AVX2 rounding as llama.cpp, AVX-512 VNNI). Built without ISA
+// The x86 kernel tables (AVX2, AVX2 rounding as llama.cpp, AVX-512, AVX-512 VNNI). Built without ISA
 // flags: it only takes the kernels' addresses.
 #include "kernels/packed.h"
 #include "kernels/packed_q4_k.h"
 #include "kernels/packed_q6_k.h"
 #include "kernels/tables.h"
 #include "kernels/x86/avx2.h"
-#include "kernels/x86/vnni.h"
+#include "kernels/x86/avx512.h"
 
 namespace minnow::kernels {
 namespace {
@@ -63,26 +63,39 @@ constexpr KernelTable make_avx2_llama_table() {
   return t;
 }
 
-// AVX2 with the packed GEMMs' int8 products through AVX-512 VNNI's vpdpbusd. Their integer
-// sums are exact, so this table rounds exactly as the fast AVX2 table does.
-constexpr KernelTable make_vnni_table() {
+// AVX2 with the packed GEMMs' prefill tiles over 16 rows in 512-bit vectors (x86/avx512.h).
+// Their integer sums are exact and their float steps the AVX2 tiles', so these tables round
+// exactly as the fast AVX2 table does.
+template <class Packed>
+constexpr KernelTable with_avx512_packed(std::string_view isa) {
   KernelTable t = make_avx2_table();
-  t.isa = "avx512vnni";
-  t.types[static_cast<uint32_t>(DType::Q4_0)].packed.gemm = vnni::gemm_q4_0_x8;
-  t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = vnni::gemm_q8_0_x8;
-  t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm = vnni::gemm_q4_k_x8;
-  t.types[static_cast<uint32_t>(DType::Q6_K)].packed.gemm = vnni::gemm_q6_k_x8;
+  t.isa = isa;
+  t.types[static_cast<uint32_t>(DType::Q4_0)].packed.gemm = Packed::q4_0;
+  t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = Packed::q8_0;
+  t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm = Packed::q4_k;
+  t.types[static_cast<uint32_t>(DType::Q6_K)].packed.gemm = Packed::q6_k;
   return t;
 }
 
+struct Avx512Packed {
+  static constexpr GemmFn q4_0 = avx512::gemm_q4_0_x8, q8_0 = avx512::gemm_q8_0_x8;
+  static constexpr GemmFn q4_k = avx512::gemm_q4_k_x8, q6_k = avx512::gemm_q6_k_x8;
+};
+struct VnniPacked {
+  static constexpr GemmFn q4_0 = vnni::gemm_q4_0_x8, q8_0 = vnni::gemm_q8_0_x8;
+  static constexpr GemmFn q4_k = vnni::gemm_q4_k_x8, q6_k = vnni::gemm_q6_k_x8;
+};
+
 constexpr KernelTable kAvx2Table = make_avx2_table();
 constexpr KernelTable kAvx2LlamaTable = make_avx2_llama_table();
-constexpr KernelTable kVnniTable = make_vnni_table();
+constexpr KernelTable kAvx512Table = with_avx512_packed<Avx512Packed>("avx512");
+constexpr KernelTable kVnniTable = with_avx512_packed<VnniPacked>("avx512vnni");
 
 }  // namespace
 
 const KernelTable& avx2_kernels() { return kAvx2Table; }
 const KernelTable& avx2_llama_kernels() { return kAvx2LlamaTable; }
+const KernelTable& avx512_kernels() { return kAvx512Table; }
 const KernelTable& avx512vnni_kernels() { return kVnniTable; }
 
 }  // namespace minnow::kernels

@@ -1,0 +1,30 @@
+#pragma once
+// Entry points of the AVX-512 kernels over the packed layouts (avx512_packed.cpp, built with
+// AVX2 + AVX-512 F/BW/VL flags; vnni_packed.cpp, with VNNI too; call only when the CPU has
+// them). Batches of 5 activation rows or more go through tiles of two packed groups (16 weight
+// rows) in 512-bit vectors (avx512_packed.h); every integer sum is exact and every float step
+// per row is the AVX2 tile's, so each kernel gives bit for bit what its AVX2 twin gives.
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace minnow::kernels::avx512 {
+
+// Products by maddubs + madd (AVX-512BW).
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+
+}  // namespace minnow::kernels::avx512
+
+namespace minnow::kernels::vnni {
+
+// Products by vpdpbusd (AVX-512 VNNI): four u8 x s8 products into an int32 lane in one
+// instruction where AVX2 needs maddubs, an int16 add and a madd.
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+
+}  // namespace minnow::kernels::vnni
