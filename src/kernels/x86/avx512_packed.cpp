@@ -37,7 +37,7 @@ struct PairQ8_0 {
   static __m512i finish(__m512i s, const Q8S&) { return s; }
 };
 
-using Gemms = pairs::PackedGemms<MaddubsProducts, PairQ8_0, avx2::gemm_q6_k_x8>;
+using Gemms = pairs::PackedGemms<MaddubsProducts, PairQ8_0>;
 
 }  // namespace
 

@@ -195,9 +195,9 @@ struct Q6KPairKernel {
 };
 
 // The four packed GEMMs of a table: 16-row tiles with Products for batches of kMinBatch rows
-// or more; smaller batches and a last single group through the AVX2 kernels, Q6_K's through
-// Q6KSmall. Q8_0Step: the Q8_0 step (signed weights need their own trick per products).
-template <class Products, class Q8_0Step, GemmFn Q6KSmall>
+// or more; smaller batches and a last single group through the AVX2 kernels. Q8_0Step: the
+// Q8_0 step (signed weights need their own trick per products).
+template <class Products, class Q8_0Step>
 struct PackedGemms {
   static void q4_0(const GemmArgs& a, int64_t r0, int64_t r1) {
     if (a.nb < kMinBatch) return avx2::gemm_q4_0_x8(a, r0, r1);
@@ -212,8 +212,8 @@ struct PackedGemms {
     run<Q4KPairKernel<Products>>(a, r0, r1, avx2::gemm_q4_k_x8);
   }
   static void q6_k(const GemmArgs& a, int64_t r0, int64_t r1) {
-    if (a.nb < kMinBatch) return Q6KSmall(a, r0, r1);
-    run<Q6KPairKernel<Products>>(a, r0, r1, Q6KSmall);
+    if (a.nb < kMinBatch) return avx2::gemm_q6_k_x8(a, r0, r1);
+    run<Q6KPairKernel<Products>>(a, r0, r1, avx2::gemm_q6_k_x8);
   }
 };
 

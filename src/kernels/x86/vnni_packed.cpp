@@ -1,9 +1,6 @@
 // AVX-512 VNNI GEMMs over the packed layouts: the 16-row tiles of avx512_packed.h and
-// avx512_packed_k.h with products by vpdpbusd, for batches of 5 activation rows or more. Smaller
-// batches and a last single group: the AVX2 kernels, except Q6_K's, whose 8-row tile takes
-// vpdpbusd too (it reads weights no slower than the AVX2 one when memory-bound, unlike the
-// others: kernels_bench BM_Packed/q6_K/1 against BM_PackedAvx2/q6_K/1, Zen 4, two
-// sessions: 660 vs 755 us, 820 vs 824 us).
+// avx512_packed_k.h with products by vpdpbusd, for batches of 5 activation rows or more;
+// smaller batches and a last single group go to the AVX2 kernels.
 #include "kernels/x86/avx512.h"
 #include "kernels/x86/avx512_packed.h"
 #include "kernels/x86/avx512_packed_k.h"
@@ -31,31 +28,7 @@ struct PairQ8_0 {
   static __m512i finish(__m512i s, const Q8S& xa) { return _mm512_sub_epi32(s, _mm512_set1_epi32(128 * xa.sum)); }
 };
 
-// The 8-row Q6_K tile of avx2_q6_k_x8.h with a group's products by vpdpbusd, multiplied by the
-// rows' scales (vpmulld) instead of madd'ed as int16 pairs.
-struct Q6KGroupDot {
-  // A doubled signed scale s | s << 16 per lane, to s.
-  static __m256i scale_operand(__m256i doubled) { return _mm256_srai_epi32(doubled, 16); }
-  static __m256i group(const avx2::q6_k_x8::Group& g, const int8_t* x, __m256i scale) {
-    using avx2::packed_gemm::bcast4;
-    __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), g.q[0], bcast4(x));
-    p = _mm256_dpbusd_epi32(p, g.q[1], bcast4(x + 4));
-    p = _mm256_dpbusd_epi32(p, g.q[2], bcast4(x + 8));
-    p = _mm256_dpbusd_epi32(p, g.q[3], bcast4(x + 12));
-    return _mm256_mullo_epi32(p, scale);
-  }
-};
-
-struct Q6KTileKernel {
-  template <int N>
-  static void tile(const GemmArgs& a, int64_t r, int64_t b) { avx2::q6_k_x8::tile<Q6KGroupDot, N>(a, r, b); }
-};
-
-void gemm_q6_k_x8_tiles(const GemmArgs& a, int64_t r0, int64_t r1) {
-  avx2::packed_gemm::run<Q6KTileKernel>(a, r0, r1);
-}
-
-using Gemms = pairs::PackedGemms<VnniProducts, PairQ8_0, gemm_q6_k_x8_tiles>;
+using Gemms = pairs::PackedGemms<VnniProducts, PairQ8_0>;
 
 }  // namespace
 
