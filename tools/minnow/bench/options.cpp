@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "args.h"
+#include "engine.h"
 #include "util/error.h"
 
 namespace minnow::cli::bench {
@@ -15,11 +16,6 @@ constexpr int kMaxTokens = 1 << 20;
 void check_fa(const std::string& fa) {
   if (fa != "auto" && fa != "on" && fa != "off")
     throw Error("option --peer-fa: '" + fa + "' is not one of auto, on, off");
-}
-
-void check_rounding(const std::string& rounding) {
-  if (rounding != "fast" && rounding != "llama.cpp")
-    throw Error("option --rounding: '" + rounding + "' is not one of fast, llama.cpp");
 }
 
 void check_fits(int n_prompt, int n_gen, int n_ctx) {
@@ -70,7 +66,7 @@ BenchOptions parse_bench_options(int argc, char** argv) {
   o.bandwidth_mib = int(args.integer({"--bw-mib"}, 1, 1 << 20).value_or(0));
   o.pack_cache = !args.flag({"--no-pack-cache"});
   o.rounding = args.value({"--rounding"}).value_or(o.rounding);
-  check_rounding(o.rounding);
+  (void)parse_rounding(o.rounding);  // rejects a bad value before any run starts
   const auto pos = args.positionals();
   if (pos.size() != 1) throw Error(kBenchUsage);
   o.model_path = pos[0];
@@ -96,7 +92,7 @@ WorkerOptions parse_worker_options(int argc, char** argv) {
   w.result_fd = int(args.integer({"--result-fd"}, 1, 1 << 20).value_or(1));
   w.pack_cache = !args.flag({"--no-pack-cache"});
   w.rounding = args.value({"--rounding"}).value_or(w.rounding);
-  check_rounding(w.rounding);
+  (void)parse_rounding(w.rounding);
   const auto pos = args.positionals();
   if (pos.size() != 1)
     throw Error("usage: minnow bench-worker --engine minnow|llama.cpp MODEL.gguf -p N -n N -t T [-c CTX]");
