@@ -38,7 +38,7 @@ inline __m512i pair_scales(const ScaleBytes& s0, const ScaleBytes& s1, int s) {
 }
 
 // Two groups (rows r..r+15) of packed Q4_K against N Q8_K activation rows: per row lane the
-// integer sums and float steps of the AVX2 tile (avx2_q4_k_x8.h) for the 8-row tile that the
+// integer sums and float steps of the AVX2 tile (avx2_packed_q4_k.cpp) for the 8-row tile that the
 // AVX2 walk gives these rows (partial tiles, N < 4, keep the mins apart), so the same bits.
 // A sub-block's products go to int32 (Products::add, as in PairQ4_0) and are multiplied by the
 // rows' 6-bit scales (vpmulld) instead of madd'ed as int16 pairs.
@@ -98,8 +98,8 @@ void q4_k_pair_tile(const GemmArgs& a, int64_t r, int64_t b) {
     }
   }
   for (int n = 0; n < N; ++n) {
-    const __m512 out = kSeparateMins ? _mm512_sub_ps(acc[n], acc_min[n]) : acc[n];
-    _mm512_storeu_ps(a.y + (b + n) * a.y_stride + r, out);
+    if constexpr (kSeparateMins) acc[n] = _mm512_sub_ps(acc[n], acc_min[n]);
+    _mm512_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
   }
 }
 
@@ -134,9 +134,10 @@ inline __m512i pair_group_dot(const PairGroup& g, const int8_t* x, __m512i scale
   return _mm512_mullo_epi32(p, scale);
 }
 
-// Two groups (rows r..r+15) of packed Q6_K against N Q8_K activation rows: avx2::q6_k_x8::tile's
-// integer sums and float steps per row lane, so the same bits; a group's products go to int32
-// (Products::add, values < 64) and are multiplied by the rows' int8 group scales (vpmulld).
+// Two groups (rows r..r+15) of packed Q6_K against N Q8_K activation rows: the integer sums
+// and float steps per row lane of the AVX2 tile (avx2_packed_q6_k.cpp), so the same bits; a
+// group's products go to int32 (Products::add, values < 64) and are multiplied by the rows'
+// int8 group scales (vpmulld).
 template <class Products, int N>
 void q6_k_pair_tile(const GemmArgs& a, int64_t r, int64_t b) {
   const auto* w0 = reinterpret_cast<const Q6_Kx8*>(a.w + size_t(r) * a.w_row_bytes);
