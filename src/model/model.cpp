@@ -198,21 +198,11 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
 
   std::unique_ptr<PackCache> pc;
   if (cache != nullptr && !cache->dir.empty()) pc = std::make_unique<PackCache>(*cache, file_->identity(), kt, plan, total);
-  const uint8_t* packed = nullptr;
-  if (pc) {
-    packed_file_ = pc->open(pool);
-    if (packed_file_) packed = packed_file_->base() + pc->data_offset();
-  }
-  if (packed == nullptr) {
-    // Pack into a new cache file when there is a cache, else into fresh memory.
-    uint8_t* out = nullptr;
-    if (pc) packed_file_ = pc->create();
-    if (packed_file_) {
-      out = packed_file_->base() + pc->data_offset();
-    } else {
-      packed_.emplace_back(total);
-      out = packed_.back().data();
-    }
+  AnonBuffer buffer;
+  if (pc) buffer = pc->load(pool);
+  if (buffer.size() == 0) {
+    buffer = AnonBuffer(size_t(total));
+    uint8_t* out = buffer.data();
     for (size_t i = 0; i < todo.size(); ++i) {
       const WeightView& w = *todo[i];
       const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
@@ -235,9 +225,10 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
       else pack_groups(0, n_groups);
       file_->drop_pages(w.data, plan[i].bytes);  // the pages that straddled two pieces
     }
-    if (pc && packed_file_) pc->commit(*packed_file_, pool);
-    packed = out;
+    if (pc) pc->store(out, pool);
   }
+  const uint8_t* packed = buffer.data();
+  packed_.push_back(std::move(buffer));
   for (size_t i = 0; i < todo.size(); ++i) {
     WeightView& w = *todo[i];
     w.data = packed + plan[i].offset;
@@ -250,7 +241,6 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
 size_t Model::packed_bytes() const {
   size_t total = 0;
   for (const AnonBuffer& b : packed_) total += b.size();
-  if (packed_file_) total += packed_file_->size();
   return total;
 }
 

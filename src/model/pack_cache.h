@@ -1,8 +1,9 @@
 #pragma once
 // On-disk cache of a model's repacked weights. Repacking at load costs a pass over the weights
-// and, worse, fresh anonymous memory for all of them (the kernel zeroes every page first; in a
-// VM each new page can also cost a trip to the host). A cache file that the page cache keeps
-// warm turns the next load into a map of pages that are already there.
+// that reads every source byte and writes every packed one; a cache file that the page cache
+// keeps warm turns the next load into one copy of pages that are already there. Either way the
+// weights end up in fresh anonymous memory: its huge pages decode reads faster than the page
+// cache's 4 KiB ones.
 //
 // One file per (source file identity, kernel table, packed layouts, matrix plan). It is written
 // to a temporary name and renamed into place, carries a checksum of its data that every load
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "kernels/kernels.h"
+#include "util/anon_buffer.h"
 
 namespace minnow {
 
@@ -32,21 +34,6 @@ struct PackedMatrix {
   uint64_t offset = 0, bytes = 0;
 };
 
-// A whole cache file mapped shared: read-only when opened, writable while being filled.
-class CacheMapping {
- public:
-  CacheMapping(uint8_t* base, size_t size) : base_(base), size_(size) {}
-  ~CacheMapping();
-  CacheMapping(const CacheMapping&) = delete;
-  CacheMapping& operator=(const CacheMapping&) = delete;
-  uint8_t* base() const { return base_; }
-  size_t size() const { return size_; }
-
- private:
-  uint8_t* base_;
-  size_t size_;
-};
-
 class PackCache {
  public:
   // source_identity: MappedFile::identity() of the GGUF; the plan lists every packed matrix in
@@ -54,16 +41,14 @@ class PackCache {
   PackCache(PackCacheOptions options, const std::string& source_identity, const kernels::KernelTable& kt,
             std::span<const PackedMatrix> plan, uint64_t total);
 
-  // The cache file, mapped, when a valid one exists (data at data_offset()), else null. The
-  // checksum pass is split over `pool` when given.
-  std::unique_ptr<CacheMapping> open(ThreadPool* pool = nullptr);
-  // A new cache file under a temporary name, its space reserved and mapped writable, for the
-  // caller to pack into at data_offset(); null (and status() says why) when it cannot be made.
-  // Packing straight into it spares a second copy of the weights in fresh memory.
-  std::unique_ptr<CacheMapping> create();
-  // Seals what create() returned: checksum and header, then the rename into place and a trim of
-  // the directory to max_bytes. The mapping stays valid whatever happens to the file.
-  void commit(const CacheMapping& file, ThreadPool* pool = nullptr);
+  // The packed data of a valid cache file, read into fresh memory (huge pages where the kernel
+  // allows them), or an empty buffer (status() says why). Reads and the checksum pass are split
+  // over `pool` when given.
+  AnonBuffer load(ThreadPool* pool = nullptr);
+  // Writes `data` (the plan's `total` bytes of packed data) as this key's cache file: under a
+  // temporary name with its checksum and header, then renamed into place, and the directory
+  // trimmed to max_bytes. Failures (full disk, unwritable directory) only set status().
+  void store(const uint8_t* data, ThreadPool* pool = nullptr);
 
   const std::string& path() const { return path_; }
   // What happened, for the load report: "hit", "written", or why neither.
@@ -74,7 +59,7 @@ class PackCache {
  private:
   std::string header() const;
   void trim() const;
-  void give_up(const std::string& why);
+  void give_up(const std::string& why, const std::string& tmp_path);
 
   PackCacheOptions options_;
   std::string key_;
@@ -82,7 +67,6 @@ class PackCache {
   uint64_t total_ = 0;
   uint64_t data_offset_ = 0;
   std::string path_;
-  std::string tmp_path_;
   std::string status_;
 };
 
