@@ -64,7 +64,7 @@ class Model {
   std::vector<LayerWeights> layers;
 
   size_t weight_bytes() const;      // bytes of tensor data in the file
-  size_t packed_bytes() const;      // bytes of weights held repacked in memory
+  size_t packed_bytes() const;      // bytes of weights held repacked (memory or cache file)
   // How the packed weights were obtained from the cache: "off", "hit", "written", or why not.
   const std::string& pack_cache_status() const { return pack_cache_status_; }
 
@@ -74,6 +74,7 @@ class Model {
 
   std::unique_ptr<gguf::File> file_;
   std::vector<AnonBuffer> packed_;
+  std::unique_ptr<CacheMapping> packed_file_;  // a cache hit: the packed weights point into it
   std::string pack_cache_status_ = "off";
   ArchSpec spec_{};
   HParams hp_{};

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <string_view>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
@@ -192,10 +193,14 @@ std::string PackCache::header() const {
   return h;  // the checksum and the key follow (see store)
 }
 
-AnonBuffer PackCache::load(ThreadPool* pool) {
-  if (path_.empty()) return {};
+CacheMapping::~CacheMapping() {
+  if (base_ != nullptr) ::munmap(base_, size_);
+}
+
+std::unique_ptr<CacheMapping> PackCache::open(ThreadPool* pool) {
+  if (path_.empty()) return nullptr;
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};  // the usual miss: no file yet
+  if (fd < 0) return nullptr;  // the usual miss: no file yet
   std::vector<uint8_t> head(kFixedHeader + key_.size());
   struct stat st {};
   const bool readable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read_all(fd, head.data(), head.size(), 0);
@@ -205,38 +210,23 @@ AnonBuffer PackCache::load(ThreadPool* pool) {
       uint64_t(st.st_size) != data_offset_ + total_) {
     ::close(fd);
     status_ = "stale or damaged cache file, packing again";
-    return {};
+    return nullptr;
   }
-  // Read, not mapped: the page cache's 4 KiB pages cost decode a TLB miss every 4 KiB, where
-  // the buffer's transparent huge pages do not (qwen2-1.5b Q4_K_M, 1 thread: ~8% faster).
-  // Each piece is checksummed right after its read, while it is still in cache.
-  AnonBuffer data{size_t(total_)};
-  std::vector<uint64_t> sums(piece_count(data.size()));
-  std::atomic<bool> short_read{false};
-  for_pieces(data.size(), pool, [&](size_t i) {
-    constexpr size_t kRun = size_t(1) << 20;
-    PieceHash h;
-    uint8_t* piece = data.data() + i * kPiece;
-    const size_t n = piece_size(data.size(), i);
-    for (size_t at = 0; at < n && !short_read.load(std::memory_order_relaxed); at += kRun) {
-      const size_t len = std::min(kRun, n - at);
-      if (!read_all(fd, piece + at, len, data_offset_ + i * kPiece + at)) short_read.store(true);
-      h.add(piece + at, len);
-    }
-    sums[i] = h.value();
-  });
+  const size_t size = size_t(st.st_size);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   ::close(fd);
-  if (short_read.load()) {
-    status_ = "cache file cannot be read, packing again";
-    return {};
+  if (p == MAP_FAILED) {
+    status_ = std::string("cache file cannot be mapped (") + std::strerror(errno) + "), packing again";
+    return nullptr;
   }
-  if (combine(sums, data.size()) != get_u64(head.data() + expect.size())) {
+  auto map = std::make_unique<CacheMapping>(static_cast<uint8_t*>(p), size);
+  if (pack_checksum(map->base() + data_offset_, total_, pool) != get_u64(head.data() + expect.size())) {
     status_ = "cache file fails its checksum, packing again";
-    return {};
+    return nullptr;
   }
   ::utimensat(AT_FDCWD, path_.c_str(), nullptr, 0);  // recently used: trimmed last
   status_ = "hit";
-  return data;
+  return map;
 }
 
 void PackCache::give_up(const std::string& why, const std::string& tmp_path) {

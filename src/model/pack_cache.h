@@ -1,9 +1,8 @@
 #pragma once
 // On-disk cache of a model's repacked weights. Repacking at load costs a pass over the weights
-// that reads every source byte and writes every packed one; a cache file that the page cache
-// keeps warm turns the next load into one copy of pages that are already there. Either way the
-// weights end up in fresh anonymous memory: its huge pages decode reads faster than the page
-// cache's 4 KiB ones.
+// and fresh anonymous memory for all of them (the kernel zeroes every page first; in a VM each
+// new page can also cost a trip to the host). A cache file that the page cache keeps warm turns
+// the next load into a map of pages that are already there.
 //
 // One file per (source file identity, kernel table, packed layouts, matrix plan). It is written
 // to a temporary name and renamed into place, carries a checksum of its data that every load
@@ -34,6 +33,21 @@ struct PackedMatrix {
   uint64_t offset = 0, bytes = 0;
 };
 
+// A cache file mapped read-only.
+class CacheMapping {
+ public:
+  CacheMapping(uint8_t* base, size_t size) : base_(base), size_(size) {}
+  ~CacheMapping();
+  CacheMapping(const CacheMapping&) = delete;
+  CacheMapping& operator=(const CacheMapping&) = delete;
+  uint8_t* base() const { return base_; }
+  size_t size() const { return size_; }
+
+ private:
+  uint8_t* base_;
+  size_t size_;
+};
+
 class PackCache {
  public:
   // source_identity: MappedFile::identity() of the GGUF; the plan lists every packed matrix in
@@ -41,10 +55,9 @@ class PackCache {
   PackCache(PackCacheOptions options, const std::string& source_identity, const kernels::KernelTable& kt,
             std::span<const PackedMatrix> plan, uint64_t total);
 
-  // The packed data of a valid cache file, read into fresh memory (huge pages where the kernel
-  // allows them), or an empty buffer (status() says why). Reads and the checksum pass are split
-  // over `pool` when given.
-  AnonBuffer load(ThreadPool* pool = nullptr);
+  // The cache file, mapped, when a valid one exists (data at data_offset()), else null and
+  // status() says why. The checksum pass is split over `pool` when given.
+  std::unique_ptr<CacheMapping> open(ThreadPool* pool = nullptr);
   // Writes `data` (the plan's `total` bytes of packed data) as this key's cache file: under a
   // temporary name with its checksum and header, then renamed into place, and the directory
   // trimmed to max_bytes. Failures (full disk, unwritable directory) only set status().

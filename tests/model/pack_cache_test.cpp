@@ -73,13 +73,13 @@ class PackCacheTest : public ::testing::TestWithParam<DType> {
   std::unique_ptr<Model> reference_;
 };
 
-TEST_P(PackCacheTest, FirstLoadWritesTheSecondReadsTheSameBytes) {
+TEST_P(PackCacheTest, FirstLoadWritesTheSecondMapsTheSameBytes) {
   const auto first = load(options());
   EXPECT_EQ(first->pack_cache_status(), "written");
   expect_same_packed(*reference_, *first);
   ASSERT_EQ(cache_files(dir_).size(), 1u);
   ThreadPool pool(2);
-  const auto second = load(options(), &pool);  // reads and checksum split over the pool
+  const auto second = load(options(), &pool);  // the checksum pass split over the pool
   EXPECT_EQ(second->pack_cache_status(), "hit");
   expect_same_packed(*reference_, *second);
   EXPECT_EQ(cache_files(dir_).size(), 1u);
