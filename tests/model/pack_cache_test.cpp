@@ -82,6 +82,13 @@ TEST_P(PackCacheTest, FirstLoadWritesTheSecondMapsTheSameBytes) {
   const auto second = load(options(), &pool);  // the checksum pass split over the pool
   EXPECT_EQ(second->pack_cache_status(), "hit");
   expect_same_packed(*reference_, *second);
+  // The packed data starts on a 2 MiB boundary, in memory and in the mapped file alike, so
+  // that the kernel can map it as huge pages (pack_cache.cpp, the file layout).
+  const WeightView* first_packed = nullptr;
+  for (const WeightView* w : matrices(*second))
+    if (w->packed != nullptr && (first_packed == nullptr || w->data < first_packed->data)) first_packed = w;
+  ASSERT_NE(first_packed, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(first_packed->data) % (uintptr_t(2) << 20), 0u);
   EXPECT_EQ(cache_files(dir_).size(), 1u);
 }
 
