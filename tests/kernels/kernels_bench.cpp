@@ -1,6 +1,8 @@
 // Matvec / small-batch GEMM throughput of the best kernel table, in weight bytes per second,
 // next to a plain memory-read loop: decode (nb = 1) should run close to the read bandwidth.
-// The weights cycle through enough copies to exceed the last-level cache.
+// The weights cycle through enough copies to exceed the last-level cache. They live in memory
+// of the kind the model's packed weights live in (util/anon_buffer.h: huge pages where the
+// kernel allows), since page size changes how fast a stream reads.
 //   build-*/tests/kernels/kernels_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -14,6 +16,7 @@
 #include "kernels/kernels.h"
 #include "quant/quant.h"
 #include "quant/types.h"
+#include "util/anon_buffer.h"
 
 namespace minnow::kernels {
 namespace {
@@ -22,7 +25,7 @@ constexpr int64_t kRows = 8960, kK = 1536;  // a Qwen2-1.5B ffn_up / ffn_gate ma
 constexpr size_t kWorkingSet = size_t(256) << 20;
 
 struct Matrices {
-  std::vector<uint8_t> bytes;  // several copies of one matrix, back to back
+  AnonBuffer bytes;  // several copies of one matrix, back to back
   size_t matrix_bytes = 0, copies = 0;
 };
 
@@ -37,7 +40,7 @@ const Matrices& matrices(DType t, bool packed) {
   const size_t rb = row_bytes(t, kK);
   m.matrix_bytes = rb * kRows;
   m.copies = std::max<size_t>(2, kWorkingSet / m.matrix_bytes);
-  m.bytes.resize(m.matrix_bytes * m.copies);
+  m.bytes = AnonBuffer(m.matrix_bytes * m.copies);
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 0.05f);
   std::vector<float> row(kK);
@@ -47,7 +50,7 @@ const Matrices& matrices(DType t, bool packed) {
   }
   if (packed) {  // the same rows, interleaved in groups as the model loader does
     const PackedKernels& pk = best_kernels(detect_cpu_features()).for_type(t).packed;
-    std::vector<uint8_t> plain(m.bytes.begin(), m.bytes.begin() + std::ptrdiff_t(m.matrix_bytes));
+    std::vector<uint8_t> plain(m.bytes.data(), m.bytes.data() + m.matrix_bytes);
     for (int64_t r = 0; r < kRows; r += pk.rows) pk.pack(plain.data() + size_t(r) * rb, rb, kK, m.bytes.data() + size_t(r) * rb);
   }
   for (size_t c = 1; c < m.copies; ++c) std::memcpy(m.bytes.data() + c * m.matrix_bytes, m.bytes.data(), m.matrix_bytes);
@@ -122,9 +125,13 @@ void BM_PackedAvx2(benchmark::State& state, DType t) { run_gemm_bench(state, t, 
 void BM_PackedAvx512(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, "avx512"); }
 
 void BM_MemoryRead(benchmark::State& state) {
-  static std::vector<uint64_t> buf(kWorkingSet / sizeof(uint64_t), 1);
-  const size_t per_thread = buf.size() / size_t(state.threads());
-  const uint64_t* p = buf.data() + per_thread * size_t(state.thread_index());
+  static const AnonBuffer buf = [] {
+    AnonBuffer b(kWorkingSet);
+    std::memset(b.data(), 1, b.size());
+    return b;
+  }();
+  const size_t per_thread = kWorkingSet / sizeof(uint64_t) / size_t(state.threads());
+  const uint64_t* p = reinterpret_cast<const uint64_t*>(buf.data()) + per_thread * size_t(state.thread_index());
   for (auto _ : state) {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (size_t i = 0; i + 4 <= per_thread; i += 4) {
