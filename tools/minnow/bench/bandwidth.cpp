@@ -18,8 +18,10 @@ namespace minnow::cli::bench {
 namespace {
 
 // 32-byte vectors with independent accumulators: the loop is bound by loads, not by additions.
-// It asks for the bytes 8 KiB ahead, as the decode kernels do: a single core's demand misses
-// alone do not fill the memory pipe, and the roofline should be what a read stream can reach.
+// It asks for the bytes 8 KiB ahead (the distance the decode kernels used until they moved to
+// 4 KiB on Zen 4; kept, so that roofline figures stay comparable across BENCHMARKS.md): a
+// single core's demand misses alone do not fill the memory pipe, and the roofline should be
+// what a read stream can reach.
 using V4 = uint64_t __attribute__((vector_size(32)));
 constexpr size_t kPrefetchVectors = 8192 / sizeof(V4);
 
