@@ -2,6 +2,9 @@
 // the cache (damaged, short, stale, unwritable, over its limit) costs a repack, never a wrong
 // weight or a failed load.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <cstring>
 #include <filesystem>
@@ -150,6 +153,28 @@ TEST_P(PackCacheTest, OverTheLimitIsNotWritten) {
   EXPECT_EQ(m->pack_cache_status().rfind("not written", 0), 0u) << m->pack_cache_status();
   expect_same_packed(*reference_, *m);
   EXPECT_TRUE(cache_files(dir_).empty());
+}
+
+// A write that fails midway (here the file-size limit, as a full disk would) leaves neither a
+// cache file nor its temporary behind, and the load goes on with the weights it packed.
+TEST_P(PackCacheTest, WriteFailingMidwayLeavesNoFile) {
+  load(options());
+  const auto whole = fs::file_size(cache_files(dir_).at(0));
+  fs::remove_all(dir_);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG from the write, not a signal
+  rlimit cut = old;
+  cut.rlim_cur = rlim_t(whole / 2);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &cut), 0);
+  const auto m = load(options());
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_EQ(m->pack_cache_status().rfind("not written", 0), 0u) << m->pack_cache_status();
+  expect_same_packed(*reference_, *m);
+  ASSERT_TRUE(fs::exists(dir_));
+  EXPECT_TRUE(fs::is_empty(dir_)) << fs::directory_iterator(dir_)->path();
+  EXPECT_EQ(load(options())->pack_cache_status(), "written");
 }
 
 TEST_P(PackCacheTest, UnusableDirectoryStillLoads) {
