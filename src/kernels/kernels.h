@@ -23,6 +23,7 @@ struct GemmArgs {
   int64_t nb = 0;
   float* y = nullptr;
   int64_t y_stride = 0;
+  bool prefetch = true;  // ask for weight bytes ahead of use (KernelTable::prefetch_weights)
 };
 
 using ActQuantFn = void (*)(const float* x, void* out, int64_t k);
@@ -70,6 +71,11 @@ struct KernelTable {
   std::array<TypeKernels, kDTypeIdLimit> types{};
   SiluMulFn silu_mul = nullptr;
   SoftmaxFn softmax = nullptr;
+  // Whether the packed GEMMs ask for the weight stream ahead of use (_mm_prefetch), which
+  // callers pass on in GemmArgs::prefetch. On by default, tuned on Zen 3 where the hardware
+  // prefetcher alone left decode waiting on DRAM. Off in the AVX-512 tables: on Zen 4 the
+  // hardware prefetcher alone reads faster (docs/ARCHITECTURE.md, "Kernels").
+  bool prefetch_weights = true;
 
   const TypeKernels& for_type(DType t) const { return types[static_cast<uint32_t>(t)]; }
 };

@@ -43,8 +43,10 @@ const uint8_t* convert_acts(const ExecContext& ctx, const MatmulPlan& p, const f
   return out;
 }
 
-kernels::GemmArgs gemm_args(const WeightView& w, const uint8_t* xq, size_t x_row_bytes, int64_t nb, float* y) {
+kernels::GemmArgs gemm_args(const ExecContext& ctx, const WeightView& w, const uint8_t* xq, size_t x_row_bytes,
+                            int64_t nb, float* y) {
   kernels::GemmArgs args;
+  args.prefetch = ctx.kernels.prefetch_weights;
   args.w = w.data;
   args.w_row_bytes = w.row_bytes;
   args.k = w.cols;
@@ -67,7 +69,7 @@ void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t
   const MatmulPlan p = plan_for(ctx, w, nb);
   // f32 activations are used in place: no scratch.
   if (p.quantize_act && act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
-  const kernels::GemmArgs args = gemm_args(w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
+  const kernels::GemmArgs args = gemm_args(ctx, w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
   ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { p.gemm(args, r0, r1); });
 }
 
@@ -91,7 +93,7 @@ void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws,
   kernels::GemmArgs args[kMax];
   int64_t begin[kMax + 1] = {0};
   for (size_t i = 0; i < ws.size(); ++i) {
-    args[i] = gemm_args(*ws[i], xq, xb, nb, ys[i]);
+    args[i] = gemm_args(ctx, *ws[i], xq, xb, nb, ys[i]);
     begin[i + 1] = begin[i] + ws[i]->rows;
   }
   ctx.pool.parallel_for(begin[ws.size()], kRowGrain, [&](int64_t r0, int64_t r1) {

@@ -2,10 +2,14 @@
 // next to a plain memory-read loop: decode (nb = 1) should run close to the read bandwidth.
 // The weights cycle through enough copies to exceed the last-level cache. They live in memory
 // of the kind the model's packed weights live in (util/anon_buffer.h: huge pages where the
-// kernel allows), since page size changes how fast a stream reads.
+// kernel allows), since page size changes how fast a stream reads; MINNOW_BENCH_PAGES=4k puts
+// them on 4 KiB pages instead (a cache file mapped from a page cache without large folios).
 //   build-*/tests/kernels/kernels_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <mutex>
@@ -24,6 +28,14 @@ namespace {
 constexpr int64_t kRows = 8960, kK = 1536;  // a Qwen2-1.5B ffn_up / ffn_gate matrix
 constexpr size_t kWorkingSet = size_t(256) << 20;
 
+// Memory for the bench's data, on the pages MINNOW_BENCH_PAGES asks for, not yet touched.
+AnonBuffer bench_memory(size_t bytes) {
+  AnonBuffer b(bytes);
+  const char* pages = std::getenv("MINNOW_BENCH_PAGES");
+  if (pages != nullptr && std::string_view(pages) == "4k") ::madvise(b.data(), b.size(), MADV_NOHUGEPAGE);
+  return b;
+}
+
 struct Matrices {
   AnonBuffer bytes;  // several copies of one matrix, back to back
   size_t matrix_bytes = 0, copies = 0;
@@ -40,7 +52,7 @@ const Matrices& matrices(DType t, bool packed) {
   const size_t rb = row_bytes(t, kK);
   m.matrix_bytes = rb * kRows;
   m.copies = std::max<size_t>(2, kWorkingSet / m.matrix_bytes);
-  m.bytes = AnonBuffer(m.matrix_bytes * m.copies);
+  m.bytes = bench_memory(m.matrix_bytes * m.copies);
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 0.05f);
   std::vector<float> row(kK);
@@ -106,6 +118,7 @@ void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding roun
     a.nb = nb;
     a.y = y.data();
     a.y_stride = kRows;
+    a.prefetch = table.prefetch_weights;
     gemm(a, r0, r1);
     benchmark::ClobberMemory();
     copy = (copy + 1) % m.copies;
@@ -126,7 +139,7 @@ void BM_PackedAvx512(benchmark::State& state, DType t) { run_gemm_bench(state, t
 
 void BM_MemoryRead(benchmark::State& state) {
   static const AnonBuffer buf = [] {
-    AnonBuffer b(kWorkingSet);
+    AnonBuffer b = bench_memory(kWorkingSet);
     std::memset(b.data(), 1, b.size());
     return b;
   }();

@@ -349,7 +349,9 @@ TEST_P(KernelTables, PackedMatchesReference) {
                                    std::to_string(r0) + "," + std::to_string(r1) + ")";
           const GemmRun want_y = run_gemm(ref, t, w, x, k, rows, nb, r0, r1);
           GemmRun got_y{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
-          pk.gemm(args(p, rb, k, xp, xpb, nb, got_y.y.data(), got_y.stride), r0, r1);
+          GemmArgs a = args(p, rb, k, xp, xpb, nb, got_y.y.data(), got_y.stride);
+          a.prefetch = table->prefetch_weights;  // as ops passes it on
+          pk.gemm(a, r0, r1);
           expect_close(got_y, want_y, scale, nb, r0, r1, what);
         }
       }

@@ -52,13 +52,20 @@ inline __m256 row_scales(const uint16_t* d) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
 }
 
-// Groups follow each other in memory, so the weights are one stream; the hardware prefetcher
-// alone leaves decode waiting on DRAM, so each block asks for the bytes about 4 KiB ahead.
-// Farther is worse: 8 K-quant blocks (9-13 KiB) ahead read Q4_K 15% and Q6_K 35% slower
-// than 3 (kernels_bench BM_Packed/q4_K/1, q6_K/1, Zen 4), the lines reaching L1 too early.
+// Groups follow each other in memory, so the weights are one stream. Where the table asks for
+// it (KernelTable::prefetch_weights: the AVX2 table; on Zen 3 the hardware prefetcher alone
+// left decode waiting on DRAM), each block asks for the bytes about 4 KiB ahead. Farther is
+// worse: 8 K-quant blocks (9-13 KiB) ahead read Q4_K 15% and Q6_K 35% slower than 3
+// (kernels_bench BM_Packed/q4_K/1, q6_K/1, Zen 4, 4 KiB pages), lines reaching L1 too early.
 constexpr size_t kPrefetchAheadBytes = 4096;
 template <class Block>
 constexpr int64_t kPrefetchBlocks = sizeof(Block) >= kPrefetchAheadBytes ? 1 : kPrefetchAheadBytes / sizeof(Block);
+
+// Asks for `bytes` of weights at p, about to be needed, when the table wants it (GemmArgs).
+inline void prefetch_weights(const GemmArgs& a, const char* p, size_t bytes) {
+  if (!a.prefetch) return;
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+}
 
 // One group of 8 rows of a packed legacy type (32-element blocks: Q4_0x8, Q8_0x8) against N
 // Q8S activation rows, over all blocks. P walks a block in P::kSteps steps: a step's weights of
@@ -76,7 +83,7 @@ void group_tile(const GemmArgs& a, int64_t r, int64_t b) {
   const int64_t blocks = a.k / layout::kQK;
   for (int64_t j = 0; j < blocks; ++j) {
     const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks<typename P::Block>]);
-    for (size_t off = 0; off < sizeof(typename P::Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    prefetch_weights(a, ahead, sizeof(typename P::Block));
     typename P::Sum sums[N];
     for (int n = 0; n < N; ++n) sums[n] = P::zero();
 #pragma GCC unroll 8

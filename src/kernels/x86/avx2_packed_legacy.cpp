@@ -74,7 +74,7 @@ void q8_0_row(const GemmArgs& a, int64_t r, int64_t b) {
   for (auto& q : quad) q = _mm256_setzero_ps();
   for (int64_t j = 0; j < a.k / layout::kQK; ++j) {
     const char* ahead = reinterpret_cast<const char*>(&w[j + kPrefetchBlocks<Block>]);
-    for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    packed_gemm::prefetch_weights(a, ahead, sizeof(Block));
     const __m256 d = _mm256_mul_ps(row_scales(w[j].d), _mm256_broadcast_ss(&x[j].d));
 #pragma GCC unroll 8
     for (int q = 0; q < 8; ++q) {

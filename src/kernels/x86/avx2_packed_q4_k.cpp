@@ -76,7 +76,7 @@ struct Tile {
     for (int64_t j = 0; j < blocks; ++j) {
       const Q4_Kx8& blk = w[j];
       const char* ahead = reinterpret_cast<const char*>(&blk) + kPrefetchBytes;
-      for (size_t off = 0; off < sizeof(Q4_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+      packed_gemm::prefetch_weights(a, ahead, sizeof(Q4_Kx8));
       Doubled scales;
       decode_scales(blk.scales, scales);
       const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));

@@ -66,7 +66,7 @@ void Tile<N>::run(const GemmArgs& a, int64_t r, int64_t b) {
       }
     }
     const char* ahead = reinterpret_cast<const char*>(&blk) + kPrefetchBytes;
-    for (size_t off = 0; off < sizeof(Q6_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    packed_gemm::prefetch_weights(a, ahead, sizeof(Q6_Kx8));
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
     for (int n = 0; n < N; ++n)
       acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[n]), _mm256_mul_ps(d, _mm256_broadcast_ss(&x[n][j].d)), acc[n]);

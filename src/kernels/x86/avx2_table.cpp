@@ -70,6 +70,7 @@ template <class Packed>
 constexpr KernelTable with_avx512_packed(std::string_view isa) {
   KernelTable t = make_avx2_table();
   t.isa = isa;
+  t.prefetch_weights = false;
   t.types[static_cast<uint32_t>(DType::Q4_0)].packed.gemm = Packed::q4_0;
   t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = Packed::q8_0;
   t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm = Packed::q4_k;

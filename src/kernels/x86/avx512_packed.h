@@ -84,7 +84,7 @@ void legacy_pair_tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int64_t j = 0; j < blocks; ++j) {
     for (const Block* w : {w0, w1}) {
       const char* ahead = reinterpret_cast<const char*>(&w[j + avx2::packed_gemm::kPrefetchBlocks<Block>]);
-      for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+      avx2::packed_gemm::prefetch_weights(a, ahead, sizeof(Block));
     }
     __m512i sums[N];
     for (int n = 0; n < N; ++n) sums[n] = _mm512_setzero_si512();

@@ -59,7 +59,7 @@ void q4_k_pair_tile(const GemmArgs& a, int64_t r, int64_t b) {
     const Q4_Kx8& b1 = w1[j];
     for (const Q4_Kx8* blk : {&b0, &b1}) {
       const char* ahead = reinterpret_cast<const char*>(blk) + avx2::q4_k_x8::kPrefetchBytes;
-      for (size_t off = 0; off < sizeof(Q4_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+      avx2::packed_gemm::prefetch_weights(a, ahead, sizeof(Q4_Kx8));
     }
     ScaleBytes sc0, sc1;
     decode_scales(b0.scales, sc0);
@@ -174,7 +174,7 @@ void q6_k_pair_tile(const GemmArgs& a, int64_t r, int64_t b) {
     }
     for (const Q6_Kx8* blk : {&b0, &b1}) {
       const char* ahead = reinterpret_cast<const char*>(blk) + avx2::q6_k_x8::kPrefetchBytes;
-      for (size_t off = 0; off < sizeof(Q6_Kx8); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+      avx2::packed_gemm::prefetch_weights(a, ahead, sizeof(Q6_Kx8));
     }
     const __m512 d = row_scales(b0.d, b1.d);
     for (int n = 0; n < N; ++n)

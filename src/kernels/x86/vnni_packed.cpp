@@ -46,7 +46,7 @@ void q4_k_decode_tile(const GemmArgs& a, int64_t r, int64_t b) {
   for (int64_t j = 0; j < a.k / layout::kQKK; ++j) {
     const packed::Q4_Kx8& blk = w[j];
     const char* ahead = reinterpret_cast<const char*>(&blk) + avx2::q4_k_x8::kPrefetchBytes;
-    for (size_t off = 0; off < sizeof(blk); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    avx2::packed_gemm::prefetch_weights(a, ahead, sizeof(blk));
     Doubled scales;
     avx2::q4_k_x8::decode_scales(blk.scales, scales);
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
