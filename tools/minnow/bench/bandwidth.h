@@ -16,7 +16,7 @@ struct BandwidthResult {
 size_t bandwidth_buffer_bytes();
 
 // For each thread count: threads sum disjoint slices of one buffer (each thread reads its slice
-// once per run); best of `runs`. The buffer is freed before returning, so it does not inflate
+// once per run), with and without software prefetch; best of `runs` of both. The buffer is freed before returning, so it does not inflate
 // the peak RSS of the worker processes forked afterwards.
 std::vector<BandwidthResult> measure_read_bandwidth(const std::vector<int>& thread_counts, int runs,
                                                     size_t bytes = bandwidth_buffer_bytes());

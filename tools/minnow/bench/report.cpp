@@ -109,7 +109,7 @@ void Report::add(const std::string& engine, int threads, int n_prompt, int n_gen
 
 void print_bandwidth(const BenchContext& ctx, bool to_stderr) {
   FILE* out = to_stderr ? stderr : stdout;
-  std::fprintf(out, "memory read bandwidth (measured: streaming sum over %s, best of %d):", format_bytes(ctx.bandwidth_bytes).c_str(),
+  std::fprintf(out, "memory read bandwidth (measured: streaming sum over %s, with and without prefetch, best of %d):", format_bytes(ctx.bandwidth_bytes).c_str(),
                ctx.bandwidth_runs);
   for (const auto& b : ctx.bandwidth) std::fprintf(out, " %d thread%s %.1f GB/s;", b.n_threads, b.n_threads == 1 ? "" : "s", b.gbps);
   std::fprintf(out, "\ndecode reads %s per token (weights less the token embedding table)\n\n",
