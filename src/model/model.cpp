@@ -204,8 +204,9 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
     if (packed_file_) packed = packed_file_->base() + pc->data_offset();
   }
   if (packed == nullptr) {
-    // Packed into fresh memory (huge pages), then copied to a new cache file when there is a
-    // cache: decode reads the huge pages faster than a mapped file's 4 KiB ones.
+    // Packed into fresh memory (huge pages), then written to a new cache file when there is a
+    // cache (pack_cache.h: large writes leave it in page-cache folios a later load maps as huge
+    // pages, and no shared writable mapping can meet a full disk).
     packed_.emplace_back(size_t(total));
     uint8_t* out = packed_.back().data();
     for (size_t i = 0; i < todo.size(); ++i) {

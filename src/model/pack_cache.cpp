@@ -132,36 +132,26 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-constexpr size_t kPiece = size_t(16) << 20;  // the checksum's unit, and of reads and writes
+constexpr size_t kPiece = size_t(16) << 20;  // the checksum's unit, and of the cache file's writes
 
-// Checksum of one piece, fed in runs whose sizes are multiples of 32 bytes but for the last:
-// four independent multiply-xorshift lanes over 8-byte words, memory speed on one core.
-class PieceHash {
- public:
-  void add(const uint8_t* p, size_t n) {
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-      for (int l = 0; l < 4; ++l) {
-        uint64_t w;
-        std::memcpy(&w, p + i + 8 * size_t(l), 8);
-        h_[l] = (h_[l] ^ w) * kMul;
-        h_[l] ^= h_[l] >> 29;
-      }
-    for (size_t k = i; k < n; ++k) tail_ = (tail_ << 8 | p[k]) * kMul;
-    bytes_ += n;
-  }
-  uint64_t value() const {
-    uint64_t out = uint64_t(bytes_) * kMul ^ tail_;
-    for (const uint64_t v : h_) out = (out ^ v) * kMul ^ (out >> 31);
-    return out;
-  }
-
- private:
-  static constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
-  uint64_t h_[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
-  uint64_t tail_ = 0;
-  size_t bytes_ = 0;
-};
+uint64_t piece_checksum(const uint8_t* p, size_t n) {
+  // Four independent multiply-xorshift lanes over 8-byte words: memory speed on one core.
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+  uint64_t h[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int l = 0; l < 4; ++l) {
+      uint64_t w;
+      std::memcpy(&w, p + i + 8 * size_t(l), 8);
+      h[l] = (h[l] ^ w) * kMul;
+      h[l] ^= h[l] >> 29;
+    }
+  uint64_t tail = 0;
+  for (size_t k = i; k < n; ++k) tail = (tail << 8 | p[k]) * kMul;
+  uint64_t out = uint64_t(n) * kMul ^ tail;
+  for (const uint64_t v : h) out = (out ^ v) * kMul ^ (out >> 31);
+  return out;
+}
 
 size_t piece_count(size_t n) { return (n + kPiece - 1) / kPiece; }
 size_t piece_size(size_t n, size_t i) { return std::min(kPiece, n - i * kPiece); }
@@ -186,11 +176,7 @@ void for_pieces(size_t n, ThreadPool* pool, Fn&& fn) {
 
 uint64_t pack_checksum(const uint8_t* p, size_t n, ThreadPool* pool) {
   std::vector<uint64_t> sums(piece_count(n));
-  for_pieces(n, pool, [&](size_t i) {
-    PieceHash h;
-    h.add(p + i * kPiece, piece_size(n, i));
-    sums[i] = h.value();
-  });
+  for_pieces(n, pool, [&](size_t i) { sums[i] = piece_checksum(p + i * kPiece, piece_size(n, i)); });
   return combine(sums, n);
 }
 
@@ -279,10 +265,8 @@ void PackCache::store(const uint8_t* data, ThreadPool* pool) {
   std::vector<uint64_t> sums(piece_count(size_t(total_)));
   std::atomic<int> write_error{0};
   for_pieces(size_t(total_), pool, [&](size_t i) {
-    PieceHash h;
     const size_t n = piece_size(size_t(total_), i);
-    h.add(data + i * kPiece, n);
-    sums[i] = h.value();
+    sums[i] = piece_checksum(data + i * kPiece, n);
     if (write_error.load(std::memory_order_relaxed) == 0 && !write_all(fd, data + i * kPiece, n, data_offset_ + i * kPiece))
       write_error.store(errno != 0 ? errno : EIO);
   });

@@ -15,7 +15,6 @@
 #include <string>
 
 #include "kernels/kernels.h"
-#include "util/anon_buffer.h"
 
 namespace minnow {
 
