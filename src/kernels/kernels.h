@@ -76,6 +76,14 @@ struct KernelTable {
   // prefetcher alone left decode waiting on DRAM. Off in the AVX-512 tables: on Zen 4 the
   // hardware prefetcher alone reads faster (docs/ARCHITECTURE.md, "Kernels").
   bool prefetch_weights = true;
+  // Packed matrices with longer rows are stored as column panels of at most this many
+  // columns (ops/tensor.h, WeightView::panel_cols); 0: never. In decode one 8-row group of
+  // an ffn_down row (8960 columns) streams 40-59 KB of weights through L1 between two reads
+  // of the same activation bytes; on Zen 4 such a matrix read 14.5 GB/s against 20.0 for one
+  // of 3072 columns (Q6_K; Q4_0 18.7 / 22.0, Q4_K 21.8 / 23.4; kernels_bench, one thread). A
+  // panel's partial sums are added in float after its GEMM, so tables that must round as
+  // llama.cpp keep 0.
+  int64_t panel_cols = 0;
 
   const TypeKernels& for_type(DType t) const { return types[static_cast<uint32_t>(t)]; }
 };

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ops/ops.h"
 #include "quant/quant.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -88,6 +89,19 @@ class Loader {
  private:
   const gguf::File& f_;
 };
+
+// Column panels for packed matrix w (KernelTable::panel_cols): 0 where its rows stay whole, or
+// where the weight or activation format would not split at a panel edge by plain offsets.
+int64_t panel_cols_for(const WeightView& w, const kernels::KernelTable& kt) {
+  constexpr int64_t kAlign = 256;  // a whole block of every type, K-quants included
+  const int64_t width = panel_width(w.cols, kt.panel_cols, kAlign);
+  if (width == 0) return 0;
+  const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
+  const int64_t rest = w.cols - width;
+  const bool splits = row_bytes(w.type, uint64_t(width)) + row_bytes(w.type, uint64_t(rest)) == w.row_bytes &&
+                      pk.act_row_bytes(width) + pk.act_row_bytes(rest) == pk.act_row_bytes(w.cols);
+  return splits ? width : 0;
+}
 
 }  // namespace
 
@@ -188,7 +202,7 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
     if (std::find(todo.begin(), todo.end(), &w) != todo.end()) return;
     const uint64_t bytes = w.row_bytes * uint64_t(w.rows);
     todo.push_back(&w);
-    plan.push_back({static_cast<uint32_t>(w.type), w.rows, w.cols, total, bytes});
+    plan.push_back({static_cast<uint32_t>(w.type), w.rows, w.cols, total, bytes, panel_cols_for(w, kt)});
     total += (bytes + kAlign - 1) / kAlign * kAlign;
   };
   for (LayerWeights& L : layers)
@@ -213,7 +227,10 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
       const WeightView& w = *todo[i];
       const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
       const size_t group = w.row_bytes * size_t(pk.rows);
-      uint8_t* dst = out + plan[i].offset;
+      WeightView to = w;  // the packed copy
+      to.data = out + plan[i].offset;
+      to.packed = &pk;
+      to.panel_cols = plan[i].panel_cols;
       // The file pages of what is packed leave the resident set as the packing goes, so the
       // load's peak holds about one copy of the weights even for a matrix as large as the
       // output (151936 rows for Qwen2), not the file's and the packed one.
@@ -221,8 +238,7 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
         constexpr int64_t kDropEvery = 64;  // groups
         for (int64_t g = g0; g < g1; g += kDropEvery) {
           const int64_t end = std::min(g1, g + kDropEvery);
-          for (size_t off = size_t(g) * group; off < size_t(end) * group; off += group)
-            pk.pack(w.data + off, w.row_bytes, w.cols, dst + off);
+          for (int64_t k = g; k < end; ++k) ops::pack_group(w, to, k);
           file_->drop_pages(w.data + size_t(g) * group, size_t(end - g) * group);
         }
       };
@@ -238,6 +254,7 @@ void Model::pack_weights(const kernels::KernelTable& kt, ThreadPool* pool, const
     WeightView& w = *todo[i];
     w.data = packed + plan[i].offset;
     w.packed = &kt.for_type(w.type).packed;
+    w.panel_cols = plan[i].panel_cols;
   }
   if (pc) pack_cache_status_ = pc->status();
   if (tied_output) token_embd = output;

@@ -187,7 +187,7 @@ PackCache::PackCache(PackCacheOptions options, const std::string& source_identit
          hex64(layout_fingerprint(kt)) + "\nplan";
   for (const PackedMatrix& m : plan)
     key_ += " " + std::to_string(m.type) + "/" + std::to_string(m.rows) + "x" + std::to_string(m.cols) + "@" +
-            std::to_string(m.offset) + "+" + std::to_string(m.bytes);
+            std::to_string(m.offset) + "+" + std::to_string(m.bytes) + "|" + std::to_string(m.panel_cols);
   key_ += "\ntotal " + std::to_string(total) + "\n";
   data_offset_ = (kFixedHeader + key_.size() + kHugePage - 1) / kHugePage * kHugePage;
   if (!options_.dir.empty()) path_ = options_.dir + "/" + hex64(fnv1a(key_)) + std::string(kSuffix);

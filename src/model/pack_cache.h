@@ -30,6 +30,7 @@ struct PackedMatrix {
   uint32_t type = 0;  // DType id
   int64_t rows = 0, cols = 0;
   uint64_t offset = 0, bytes = 0;
+  int64_t panel_cols = 0;  // WeightView::panel_cols of the packed copy
 };
 
 // A cache file mapped read-only.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "quant/quant.h"
 #include "util/fp16.h"
@@ -62,15 +63,55 @@ kernels::GemmArgs gemm_args(const ExecContext& ctx, const WeightView& w, const u
 // packed groups).
 constexpr int64_t kRowGrain = 16;
 
+// Rows [r0, r1) of the product `whole` describes. A matrix stored in column panels
+// (WeightView::panel_cols) is computed panel by panel: the first panel's sums go to y, each
+// later one's to `part` (shaped as y) and are then added to y, in panel order.
+void gemm_rows(kernels::GemmFn gemm, const WeightView& w, const kernels::GemmArgs& whole, float* part, int64_t r0,
+               int64_t r1) {
+  const int64_t n = w.panels();
+  if (n == 1) {
+    gemm(whole, r0, r1);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const WeightView::Panel panel = w.panel(i);
+    kernels::GemmArgs a = whole;
+    a.w = panel.data;
+    a.w_row_bytes = panel.row_bytes;
+    a.k = panel.cols;
+    a.x = whole.x + w.packed->act_row_bytes(panel.col0);
+    a.y = i == 0 ? whole.y : part;
+    gemm(a, r0, r1);
+    if (i == 0) continue;
+    for (int64_t b = 0; b < whole.nb; ++b) {
+      float* y = whole.y + b * whole.y_stride;
+      const float* add = part + b * whole.y_stride;
+      for (int64_t r = r0; r < r1; ++r) y[r] += add[r];
+    }
+  }
+}
+
+// The scratch for a product: nb converted activation rows of x_row_bytes, then, where a
+// matrix is in panels, `part_floats` floats for gemm_rows (64-byte aligned). Returns `part`.
+float* size_scratch(std::vector<uint8_t>& scratch, size_t act_bytes, size_t part_floats) {
+  const size_t part_at = (act_bytes + 63) / 64 * 64;
+  const size_t need = part_floats == 0 ? act_bytes : part_at + part_floats * sizeof(float) + 64;
+  if (scratch.size() < need) scratch.resize(need);
+  if (part_floats == 0) return nullptr;
+  const auto base = reinterpret_cast<uintptr_t>(scratch.data() + part_at);
+  return reinterpret_cast<float*>((base + 63) / 64 * 64);
+}
+
 }  // namespace
 
 void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t nb, float* y,
             std::vector<uint8_t>& act_scratch) {
   const MatmulPlan p = plan_for(ctx, w, nb);
-  // f32 activations are used in place: no scratch.
-  if (p.quantize_act && act_scratch.size() < p.x_row_bytes * size_t(nb)) act_scratch.resize(p.x_row_bytes * size_t(nb));
+  // f32 activations are used in place: no scratch for them.
+  const size_t act_bytes = p.quantize_act ? p.x_row_bytes * size_t(nb) : 0;
+  float* part = size_scratch(act_scratch, act_bytes, w.panels() > 1 ? size_t(nb * w.rows) : 0);
   const kernels::GemmArgs args = gemm_args(ctx, w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
-  ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { p.gemm(args, r0, r1); });
+  ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { gemm_rows(p.gemm, w, args, part, r0, r1); });
 }
 
 void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws, const float* x, int64_t nb,
@@ -88,26 +129,43 @@ void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws,
     return;
   }
   const size_t xb = plans[0].x_row_bytes;
-  if (plans[0].quantize_act && act_scratch.size() < xb * size_t(nb)) act_scratch.resize(xb * size_t(nb));
+  int64_t begin[kMax + 1] = {0};
+  bool panels = false;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    begin[i + 1] = begin[i] + ws[i]->rows;
+    panels = panels || ws[i]->panels() > 1;
+  }
+  // Matrix i's panel sums (gemm_rows) go to part + nb * begin[i].
+  float* part = size_scratch(act_scratch, plans[0].quantize_act ? xb * size_t(nb) : 0,
+                             panels ? size_t(nb * begin[ws.size()]) : 0);
   const uint8_t* xq = convert_acts(ctx, plans[0], x, ws[0]->cols, nb, act_scratch.data());
   kernels::GemmArgs args[kMax];
-  int64_t begin[kMax + 1] = {0};
-  for (size_t i = 0; i < ws.size(); ++i) {
-    args[i] = gemm_args(ctx, *ws[i], xq, xb, nb, ys[i]);
-    begin[i + 1] = begin[i] + ws[i]->rows;
-  }
+  for (size_t i = 0; i < ws.size(); ++i) args[i] = gemm_args(ctx, *ws[i], xq, xb, nb, ys[i]);
   ctx.pool.parallel_for(begin[ws.size()], kRowGrain, [&](int64_t r0, int64_t r1) {
     for (size_t i = 0; i < ws.size(); ++i) {
       const int64_t a = std::max(r0, begin[i]), b = std::min(r1, begin[i + 1]);
-      if (a < b) plans[i].gemm(args[i], a - begin[i], b - begin[i]);
+      if (a < b) gemm_rows(plans[i].gemm, *ws[i], args[i], part ? part + nb * begin[i] : nullptr, a - begin[i], b - begin[i]);
     }
   });
+}
+
+void pack_group(const WeightView& plain, const WeightView& to, int64_t g) {
+  const int64_t rows = to.packed->rows;
+  for (int64_t p = 0; p < to.panels(); ++p) {
+    const WeightView::Panel panel = to.panel(p);
+    const uint8_t* src = plain.row(g * rows) + row_bytes(plain.type, uint64_t(panel.col0));
+    to.packed->pack(src, plain.row_bytes, panel.cols, const_cast<uint8_t*>(panel.data) + size_t(g * rows) * panel.row_bytes);
+  }
 }
 
 void embed_row(const WeightView& table, int64_t index, float* out) {
   if (table.packed) {
     const int64_t g = table.packed->rows;
-    table.packed->unpack_row(table.data + size_t(index / g * g) * table.row_bytes, int(index % g), table.cols, out);
+    for (int64_t p = 0; p < table.panels(); ++p) {
+      const WeightView::Panel panel = table.panel(p);
+      table.packed->unpack_row(panel.data + size_t(index / g * g) * panel.row_bytes, int(index % g), panel.cols,
+                               out + panel.col0);
+    }
     return;
   }
   dequantize_row(table.type, table.row(index), out, table.cols);

@@ -21,6 +21,10 @@ void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t
 void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws, const float* x, int64_t nb,
                   std::span<float* const> ys, std::vector<uint8_t>& act_scratch);
 
+// Packs group g (rows g * to.packed->rows onward) of the plain view `plain` into `to`: the
+// same matrix in to.packed's layout and to.panel_cols panels, over writable memory.
+void pack_group(const WeightView& plain, const WeightView& to, int64_t g);
+
 // out[n] = dequantized row `index` of an embedding table.
 void embed_row(const WeightView& table, int64_t index, float* out);
 

@@ -80,46 +80,61 @@ TEST_P(ModelTest, InputBeyondContextIsAnErrorAndChangesNothing) {
 // and the output (same integer dots; only the float summation order differs), and embedding
 // rows read back from a tied, packed table exactly. Compared per matmul, not through the whole
 // model, where a 1-ulp difference can flip one int8 rounding and spread.
+// The best table as it is, and with every row longer than 256 columns in panels (the tiny
+// models' ffn_down: 768 columns, 3 panels).
+std::vector<kernels::KernelTable> packing_tables() {
+  const kernels::KernelTable& best = kernels::best_kernels(kernels::detect_cpu_features());
+  kernels::KernelTable panels = best;
+  panels.panel_cols = 256;
+  kernels::KernelTable whole = best;
+  whole.panel_cols = 0;
+  return {whole, panels};
+}
+
 TEST_P(ModelTest, PackedWeightsComputeWhatPlainRowsDo) {
-  const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
-  for (const DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
-    if (kt.for_type(t).packed.rows == 0) continue;
-    const std::string path = make_model(GetParam(), t);
-    ThreadPool pool(2);
-    const auto plain = Model::load(path);
-    const auto packed = Model::load(path, &kt, &pool);  // packing split over the pool
-    EXPECT_EQ(plain->packed_bytes(), 0u);
-    ASSERT_GT(packed->packed_bytes(), 0u) << dtype_info(t).name;
-    const ExecContext ctx{kt, pool};
-    const auto& pl = plain->layers[0];
-    const auto& pk = packed->layers[0];
-    const std::pair<const WeightView*, const WeightView*> pairs[] = {
-        {&pl.wq, &pk.wq}, {&pl.wk, &pk.wk}, {&pl.wv, &pk.wv}, {&pl.wo, &pk.wo}, {&pl.w_gate, &pk.w_gate},
-        {&pl.w_up, &pk.w_up}, {&pl.w_down, &pk.w_down}, {&plain->output, &packed->output}};
-    std::mt19937 rng(3);
-    std::normal_distribution<float> dist(0.0f, 1.0f);
-    int n_packed = 0;
-    for (const auto& [wp, wk] : pairs) {
-      n_packed += wk->packed != nullptr;
-      for (const int64_t nb : {1, 5}) {
-        std::vector<float> x(size_t(nb * wp->cols));
-        for (float& v : x) v = dist(rng);
-        std::vector<float> ya(size_t(nb * wp->rows)), yb(ya.size());
-        std::vector<uint8_t> scratch;
-        ops::matmul(ctx, *wp, x.data(), nb, ya.data(), scratch);
-        ops::matmul(ctx, *wk, x.data(), nb, yb.data(), scratch);
-        float scale = 0;
-        for (float v : ya) scale = std::max(scale, std::fabs(v));
-        EXPECT_LT(max_abs_diff(ya.data(), yb.data(), ya.size()), 1e-5f * scale) << dtype_info(t).name << " nb=" << nb;
+  const std::vector<kernels::KernelTable> tables = packing_tables();
+  for (const kernels::KernelTable& kt : tables) {
+    for (const DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+      if (kt.for_type(t).packed.rows == 0) continue;
+      const std::string path = make_model(GetParam(), t);
+      ThreadPool pool(2);
+      const auto plain = Model::load(path);
+      const auto packed = Model::load(path, &kt, &pool);  // packing split over the pool
+      EXPECT_EQ(plain->packed_bytes(), 0u);
+      ASSERT_GT(packed->packed_bytes(), 0u) << dtype_info(t).name;
+      const ExecContext ctx{kt, pool};
+      const auto& pl = plain->layers[0];
+      const auto& pk = packed->layers[0];
+      const std::pair<const WeightView*, const WeightView*> pairs[] = {
+          {&pl.wq, &pk.wq}, {&pl.wk, &pk.wk}, {&pl.wv, &pk.wv}, {&pl.wo, &pk.wo}, {&pl.w_gate, &pk.w_gate},
+          {&pl.w_up, &pk.w_up}, {&pl.w_down, &pk.w_down}, {&plain->output, &packed->output}};
+      std::mt19937 rng(3);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      int n_packed = 0;
+      for (const auto& [wp, wk] : pairs) {
+        n_packed += wk->packed != nullptr;
+        for (const int64_t nb : {1, 5}) {
+          std::vector<float> x(size_t(nb * wp->cols));
+          for (float& v : x) v = dist(rng);
+          std::vector<float> ya(size_t(nb * wp->rows)), yb(ya.size());
+          std::vector<uint8_t> scratch;
+          ops::matmul(ctx, *wp, x.data(), nb, ya.data(), scratch);
+          ops::matmul(ctx, *wk, x.data(), nb, yb.data(), scratch);
+          float scale = 0;
+          for (float v : ya) scale = std::max(scale, std::fabs(v));
+          EXPECT_LT(max_abs_diff(ya.data(), yb.data(), ya.size()), 1e-5f * scale)
+              << dtype_info(t).name << " nb=" << nb << " panel_cols=" << kt.panel_cols;
+        }
       }
-    }
-    EXPECT_GT(n_packed, 0) << dtype_info(t).name;
-    EXPECT_EQ(packed->token_embd.packed != nullptr, packed->tied_output && packed->output.packed != nullptr);
-    std::vector<float> ea(size_t(plain->hparams().n_embd)), eb(ea.size());
-    for (const int64_t id : {int64_t(0), int64_t(7), int64_t(8), int64_t(9707), int64_t(plain->hparams().n_vocab) - 1}) {
-      ops::embed_row(plain->token_embd, id, ea.data());
-      ops::embed_row(packed->token_embd, id, eb.data());
-      EXPECT_EQ(ea, eb) << dtype_info(t).name << " token " << id;
+      EXPECT_GT(n_packed, 0) << dtype_info(t).name;
+      EXPECT_EQ(packed->layers[0].w_down.panels(), kt.panel_cols == 256 ? 3 : 1) << dtype_info(t).name;
+      EXPECT_EQ(packed->token_embd.packed != nullptr, packed->tied_output && packed->output.packed != nullptr);
+      std::vector<float> ea(size_t(plain->hparams().n_embd)), eb(ea.size());
+      for (const int64_t id : {int64_t(0), int64_t(7), int64_t(8), int64_t(9707), int64_t(plain->hparams().n_vocab) - 1}) {
+        ops::embed_row(plain->token_embd, id, ea.data());
+        ops::embed_row(packed->token_embd, id, eb.data());
+        EXPECT_EQ(ea, eb) << dtype_info(t).name << " token " << id;
+      }
     }
   }
 }

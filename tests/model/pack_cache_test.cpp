@@ -146,6 +146,28 @@ TEST_P(PackCacheTest, ChangedSourceGetsItsOwnFileAndTheLimitTrimsTheOldest) {
   EXPECT_EQ(Model::load(copy.string(), &table(), nullptr, &o)->pack_cache_status(), "hit");
 }
 
+// Column panels are a different layout of the same weights: a file packed without them is
+// not used for a table that wants them (nor the reverse), and each layout hits its own file.
+TEST_P(PackCacheTest, PanelLayoutGetsItsOwnFile) {
+  kernels::KernelTable panelled = table();
+  panelled.panel_cols = 256;  // qwen2-tiny's ffn_down (768 columns) in 3 panels
+  const auto fresh = Model::load(model_, &panelled);
+  ASSERT_EQ(fresh->layers[0].w_down.panels(), 3);
+  const PackCacheOptions o = options();
+  ASSERT_EQ(load(o)->pack_cache_status(), "written");
+  const auto first = Model::load(model_, &panelled, nullptr, &o);
+  EXPECT_EQ(first->pack_cache_status(), "written");
+  EXPECT_EQ(cache_files(dir_).size(), 2u);
+  expect_same_packed(*fresh, *first);
+  const auto second = Model::load(model_, &panelled, nullptr, &o);
+  EXPECT_EQ(second->pack_cache_status(), "hit");
+  expect_same_packed(*fresh, *second);
+  EXPECT_EQ(second->layers[0].w_down.panels(), 3);
+  const auto whole = load(o);
+  EXPECT_EQ(whole->pack_cache_status(), "hit");
+  expect_same_packed(*reference_, *whole);
+}
+
 TEST_P(PackCacheTest, OverTheLimitIsNotWritten) {
   PackCacheOptions o = options();
   o.max_bytes = 4096;

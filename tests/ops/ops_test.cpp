@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -80,6 +81,66 @@ TEST(MatmulMulti, MixedFormatsAndOddRowsFallBack) {
     expect_multi_equals_single({DType::Q4_K, DType::Q4_K, DType::Q6_K}, {64, 32, 32}, pack, 2);  // Q8_K acts for all
     expect_multi_equals_single({DType::Q8_0, DType::F16}, {32, 16}, pack, 2);                      // different formats
     expect_multi_equals_single({DType::Q4_0, DType::Q4_0}, {40, 24}, pack, 2);                      // rows not a multiple of 16
+  }
+}
+
+// A matrix in column panels: its product is the panels' products added in panel order (each
+// panel computed as a matrix of its own), its rows dequantize as the plain rows do, and
+// matmul_multi computes what matmul does. 1280 columns in panels of 512: 512, 512, 256.
+TEST(Panels, ProductIsThePanelProductsAddedInOrder) {
+  const kernels::KernelTable& kt = kernels::best_kernels(kernels::detect_cpu_features());
+  ThreadPool pool(2);
+  const ExecContext ctx{kt, pool};
+  const int64_t rows = 48, cols = 1280, width = 512;
+  ASSERT_EQ(panel_width(cols, 600, 256), width);
+  ASSERT_EQ(panel_width(cols, 1280, 256), 0);
+  for (const DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+    const kernels::PackedKernels& pk = kt.for_type(t).packed;
+    if (pk.rows == 0) continue;
+    std::mt19937 rng(5);
+    const Matrix m = make_matrix(rng, t, rows, cols, kt, false);
+    std::vector<uint8_t> packed(m.plain.size());
+    WeightView pv = m.view;
+    pv.data = packed.data();
+    pv.packed = &pk;
+    pv.panel_cols = width;
+    ASSERT_EQ(pv.panels(), 3);
+    for (int64_t g = 0; g < rows / pk.rows; ++g) ops::pack_group(m.view, pv, g);
+    for (const int64_t nb : {1, 3, 6}) {
+      std::vector<float> x(size_t(nb * cols));
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      for (float& v : x) v = dist(rng);
+      std::vector<float> want(size_t(nb * rows), 0.0f), part(want.size()), got(want.size());
+      std::vector<uint8_t> scratch;
+      for (int64_t p = 0; p < 3; ++p) {
+        const int64_t c0 = p * width, n = std::min(width, cols - c0);
+        // Panel p as a plain matrix of its own, packed whole.
+        const size_t prb = row_bytes(t, uint64_t(n));
+        std::vector<uint8_t> sub_plain(prb * size_t(rows)), sub_packed(sub_plain.size());
+        for (int64_t r = 0; r < rows; ++r)
+          std::memcpy(sub_plain.data() + size_t(r) * prb, m.view.row(r) + row_bytes(t, uint64_t(c0)), prb);
+        for (int64_t r = 0; r < rows; r += pk.rows) pk.pack(sub_plain.data() + size_t(r) * prb, prb, n, sub_packed.data() + size_t(r) * prb);
+        const WeightView sub{t, sub_packed.data(), rows, n, prb, &pk};
+        std::vector<float> xs(size_t(nb * n));
+        for (int64_t b = 0; b < nb; ++b) std::copy_n(x.begin() + b * cols + c0, n, xs.begin() + b * n);
+        ops::matmul(ctx, sub, xs.data(), nb, part.data(), scratch);
+        for (size_t i = 0; i < want.size(); ++i) want[i] = p == 0 ? part[i] : want[i] + part[i];
+      }
+      ops::matmul(ctx, pv, x.data(), nb, got.data(), scratch);
+      EXPECT_EQ(got, want) << dtype_info(t).name << " nb=" << nb;
+      std::vector<float> multi(got.size(), -1.0f), other(got.size(), -1.0f);
+      const WeightView* ws[] = {&pv, &pv};
+      float* ys[] = {multi.data(), other.data()};
+      ops::matmul_multi(ctx, ws, x.data(), nb, ys, scratch);
+      EXPECT_EQ(multi, got) << dtype_info(t).name << " nb=" << nb;
+      EXPECT_EQ(other, got) << dtype_info(t).name << " nb=" << nb;
+    }
+    std::vector<float> a(static_cast<size_t>(cols)), b(a.size());
+    for (const int64_t r : {int64_t(0), int64_t(9), rows - 1}) {
+      dequantize_row(t, m.view.row(r), a.data(), cols);
+      ops::embed_row(pv, r, b.data());
+      EXPECT_EQ(a, b) << dtype_info(t).name << " row " << r;
+    }
   }
 }
 

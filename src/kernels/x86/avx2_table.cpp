@@ -13,6 +13,7 @@ namespace {
 constexpr KernelTable make_avx2_table() {
   KernelTable t{};
   t.isa = "avx2";
+  t.panel_cols = 3072;
   t.silu_mul = avx2::silu_mul;
   t.softmax = avx2::softmax;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
@@ -51,6 +52,7 @@ constexpr KernelTable make_avx2_table() {
 constexpr KernelTable make_avx2_llama_table() {
   KernelTable t = make_avx2_table();
   t.rounding = "llama.cpp";
+  t.panel_cols = 0;
   // llama.cpp's one-row float dots for one-token passes: their 4 sums per output made decode
   // at a 1680-token context ~10% slower (F16 attention; minnow run, 1 thread), so the fast
   // table keeps its gemm.
