@@ -73,8 +73,10 @@ const Matrices& matrices(DType t, bool packed) {
 // packed: the type's row-interleaved layout and gemm (skipped where the table has none).
 // isa: that table (e.g. "avx2" on an AVX-512 CPU, to see what the best one gains) instead of
 // the best one.
+// hot_rows: only that many rows, the same ones every iteration, so they stay in L2 and the
+// figure is the kernel's compute rate rather than the memory's.
 void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding rounding = Rounding::Fast,
-                    std::string_view isa = {}) {
+                    std::string_view isa = {}, int64_t hot_rows = 0) {
   const KernelTable* chosen = &best_kernels(detect_cpu_features(), rounding);
   if (!isa.empty()) {
     chosen = nullptr;
@@ -105,7 +107,7 @@ void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding roun
     quantize_act(xf.data(), xq.data() + size_t(b) * x_row_bytes, kK);
   }
   std::vector<float> y(size_t(kRows * nb));
-  const int64_t per_thread = kRows / state.threads() / 8 * 8;
+  const int64_t per_thread = (hot_rows > 0 ? hot_rows : kRows / state.threads()) / 8 * 8;
   const int64_t r0 = per_thread * state.thread_index(), r1 = r0 + per_thread;
   size_t copy = 0;
   for (auto _ : state) {
@@ -121,7 +123,7 @@ void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding roun
     a.prefetch = table.prefetch_weights;
     gemm(a, r0, r1);
     benchmark::ClobberMemory();
-    copy = (copy + 1) % m.copies;
+    if (hot_rows == 0) copy = (copy + 1) % m.copies;
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * per_thread * int64_t(row_bytes(t, kK)));
   state.SetLabel(std::string(table.isa) + (packed ? " packed" : "") +
@@ -135,6 +137,9 @@ void BM_PackedLlamaRounding(benchmark::State& state, DType t) { run_gemm_bench(s
 
 // The same layouts through the AVX2 and the AVX-512 (no VNNI) tables.
 void BM_PackedAvx2(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, "avx2"); }
+// Weights in L2 (256 rows per thread): what the kernel computes per second when memory does not
+// limit it. Far above BM_Packed's rate means decode waits on memory; close to it, on compute.
+void BM_PackedHot(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, {}, 256); }
 void BM_PackedAvx512(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, "avx512"); }
 
 void BM_MemoryRead(benchmark::State& state) {
@@ -167,6 +172,10 @@ BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)-
 BENCHMARK_CAPTURE(BM_Packed, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q4_0, DType::Q4_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedAvx2, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(64)->Threads(1)->UseRealTime();
