@@ -10,10 +10,10 @@ namespace {  // internal linkage, as in avx2_common.h
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // 4 bytes broadcast to every 32-bit lane, i.e. to every weight row of a packed vector.
+// vbroadcastss from memory is a load alone on Zen (no vector-pipe uop, unlike vpbroadcastd);
+// the kernels are short of vector pipes, not of loads.
 inline __m256i bcast4(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return _mm256_set1_epi32(v);
+  return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float*>(p)));
 }
 
 // Calls f.template operator()<N>(b) over activation rows [b0, b1): tiles of kMax rows (4 or
