@@ -71,6 +71,11 @@ struct KernelTable {
   std::array<TypeKernels, kDTypeIdLimit> types{};
   SiluMulFn silu_mul = nullptr;
   SoftmaxFn softmax = nullptr;
+  // F16 rows against f32 activation rows whose values are f16 values widened (exact), so the
+  // activations are not widened again for every pair of rows: the attention's two GEMMs over
+  // the KV cache (ops::attend_rows), where few activation rows meet many cache rows. Rounds
+  // exactly as F16's gemm does on the same values. null: F16's gemm on f16 activations.
+  GemmFn gemm_f16_f32act = nullptr;
   // Whether the packed GEMMs ask for the weight stream ahead of use (_mm_prefetch), which
   // callers pass on in GemmArgs::prefetch. On by default, tuned on Zen 3 where the hardware
   // prefetcher alone left decode waiting on DRAM. Off in the AVX-512 tables: on Zen 4 the

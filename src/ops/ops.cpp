@@ -1,6 +1,7 @@
 #include "ops/ops.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -215,49 +216,80 @@ void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, 
   ctx.pool.parallel_for(rows * n, n, [&](int64_t b, int64_t e) { ctx.kernels.silu_mul(gate + b, up + b, e - b); });
 }
 
+namespace {
+
+// Each weight rounded to the nearest f16 value (ties to even), kept as float: what converting
+// to f16 and back gives, for softmax weights, which lie in [0, 1]. Normal f16 values keep 11
+// significant bits: the 13 bits below go, rounded on the integer bits. Below 2^-14 f16 steps
+// by 2^-24, the spacing of floats in [0.5, 1): adding 0.5 rounds to that grid.
+void round_weights_to_f16(float* s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = s[i];
+    const uint32_t bits = std::bit_cast<uint32_t>(x);
+    const float normal = std::bit_cast<float>((bits + 0x0FFFu + ((bits >> 13) & 1u)) & ~0x1FFFu);
+    const float tiny = (x + 0.5f) - 0.5f;
+    s[i] = x >= 0x1p-14f ? normal : tiny;
+  }
+}
+
+}  // namespace
+
+void round_to_f16_weights(float* s, int64_t n) { round_weights_to_f16(s, n); }
+
 void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
                  const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
                  float scale, bool one_token, const AttnScratch& scratch, std::span<float* const> out) {
   const kernels::TypeKernels& f16 = ctx.kernels.for_type(DType::F16);
   const kernels::GemmFn gemm = gemm_for(f16, one_token ? 1 : 2);
+  // f16 rows against f32 activations holding f16 values, where the table has that GEMM and
+  // it rounds as `gemm` (not llama.cpp's one-row dot).
+  const bool f32_acts = ctx.kernels.gemm_f16_f32act != nullptr && gemm == f16.gemm;
   const auto rows = int64_t(q.size());
   const int64_t n_max = *std::max_element(n_kv.begin(), n_kv.end());
-  for (int64_t r = 0; r < rows; ++r) f16.quantize_act(q[size_t(r)], scratch.q16 + r * head_dim, head_dim);
-  kernels::GemmArgs a;
-  // scores[r][t] = K[t] . f16(q[r])
-  a.w = reinterpret_cast<const uint8_t*>(k);
-  a.w_row_bytes = size_t(k_stride) * sizeof(uint16_t);
-  a.k = head_dim;
-  a.x = reinterpret_cast<const uint8_t*>(scratch.q16);
-  a.x_row_bytes = size_t(head_dim) * sizeof(uint16_t);
-  a.nb = rows;
-  a.y = scratch.scores;
-  a.y_stride = n_max;
-  gemm(a, 0, n_max);
   // The weighted sum over positions runs to a multiple of the SIMD step of llama.cpp's dot
   // (8 batched, 32 in its one-row dot) where the cache has room, the extra positions weighing 0:
   // llama.cpp's padded cache sums them in SIMD lanes the same way (a scalar tail would round
   // differently).
   const int64_t step = gemm == f16.gemm ? 8 : 32;
   const int64_t n_sum = std::min((n_max + step - 1) / step * step, v_stride);
+  for (int64_t r = 0; r < rows; ++r) f16.quantize_act(q[size_t(r)], scratch.q16 + r * head_dim, head_dim);
+  if (f32_acts) {  // q as f32 in scratch.out, free until the V pass
+    for (int64_t i = 0; i < rows * head_dim; ++i) scratch.out[i] = fp16_to_f32(scratch.q16[i]);
+  }
+  kernels::GemmArgs a;
+  // scores[r][t] = K[t] . f16(q[r]); rows n_sum apart, so that they are the V pass's activations
+  a.w = reinterpret_cast<const uint8_t*>(k);
+  a.w_row_bytes = size_t(k_stride) * sizeof(uint16_t);
+  a.k = head_dim;
+  a.x = f32_acts ? reinterpret_cast<const uint8_t*>(scratch.out) : reinterpret_cast<const uint8_t*>(scratch.q16);
+  a.x_row_bytes = size_t(head_dim) * (f32_acts ? sizeof(float) : sizeof(uint16_t));
+  a.nb = rows;
+  a.y = scratch.scores;
+  a.y_stride = n_sum;
+  (f32_acts ? ctx.kernels.gemm_f16_f32act : gemm)(a, 0, n_max);
   for (int64_t r = 0; r < rows; ++r) {
-    float* s = scratch.scores + r * n_max;
+    float* s = scratch.scores + r * n_sum;
     const int64_t n = n_kv[size_t(r)];
     for (int64_t t = 0; t < n; ++t) s[t] *= scale;
     ctx.kernels.softmax(s, n);
-    uint16_t* w = scratch.w16 + r * n_sum;
-    f16.quantize_act(s, w, n);
-    std::fill(w + n, w + n_sum, uint16_t(0));  // positions this row may not see weigh 0
+    if (f32_acts) {
+      round_weights_to_f16(s, n);
+      std::fill(s + n, s + n_sum, 0.0f);  // positions this row may not see weigh 0
+    } else {
+      uint16_t* w = scratch.w16 + r * n_sum;
+      f16.quantize_act(s, w, n);
+      std::fill(w + n, w + n_sum, uint16_t(0));
+    }
   }
   // out[r][d] = V^T[d] . f16(weights[r])
   a.w = reinterpret_cast<const uint8_t*>(v_t);
   a.w_row_bytes = size_t(v_stride) * sizeof(uint16_t);
   a.k = n_sum;
-  a.x = reinterpret_cast<const uint8_t*>(scratch.w16);
-  a.x_row_bytes = size_t(n_sum) * sizeof(uint16_t);
+  a.x = f32_acts ? reinterpret_cast<const uint8_t*>(scratch.scores) : reinterpret_cast<const uint8_t*>(scratch.w16);
+  a.x_row_bytes = size_t(n_sum) * (f32_acts ? sizeof(float) : sizeof(uint16_t));
   a.y = scratch.out;
   a.y_stride = head_dim;
-  gemm(a, 0, head_dim);
+  (f32_acts ? ctx.kernels.gemm_f16_f32act : gemm)(a, 0, head_dim);
   for (int64_t r = 0; r < rows; ++r)
     std::copy(scratch.out + r * head_dim, scratch.out + (r + 1) * head_dim, out[size_t(r)]);
 }

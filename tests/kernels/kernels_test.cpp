@@ -408,6 +408,53 @@ TEST_P(KernelTables, Avx512PackedIsAvx2BitForBit) {
   }
 }
 
+// gemm_f16_f32act: the same outputs, bit for bit, as the table's F16 gemm on the f16
+// activations it widens, and close to the reference's F16 gemm; on awkward lengths (a scalar
+// tail), odd row ranges and 1-16 activation rows (its tiles take up to 6).
+TEST(Kernels, F16GemmOnF32ActsIsF16Gemm) {
+  std::mt19937 rng(13);
+  const int64_t k = awkward_k(DType::F16), rows = 13;
+  const std::vector<uint8_t> w = quantized_rows(rng, DType::F16, rows, k);
+  const TypeKernels& ref = reference_kernels().for_type(DType::F16);
+  int tables = 0;
+  for (const KernelTable* table : every_table()) {
+    if (table->gemm_f16_f32act == nullptr) continue;
+    ++tables;
+    const TypeKernels& tk = table->for_type(DType::F16);
+    for (const int64_t nb : {1, 2, 5, 6, 7, 16}) {
+      const std::vector<float> x = random_floats(rng, size_t(nb * k));
+      const std::vector<uint8_t> x16 = quantize_acts(tk, x, nb, k);
+      std::vector<uint8_t> x32(size_t(nb * k) * sizeof(float));
+      for (int64_t i = 0; i < nb * k; ++i) {
+        uint16_t h;
+        std::memcpy(&h, x16.data() + 2 * size_t(i), 2);
+        const float f = fp16_to_f32(h);
+        std::memcpy(x32.data() + sizeof(float) * size_t(i), &f, sizeof(f));
+      }
+      for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {3, 8}, {5, 6}}) {
+        const GemmRun want = run_gemm(tk, DType::F16, w, x16, k, rows, nb, r0, r1);
+        GemmRun got{std::vector<float>(want.y.size(), kUntouched), want.stride};
+        GemmArgs a;
+        a.w = w.data();
+        a.w_row_bytes = row_bytes(DType::F16, uint64_t(k));
+        a.k = k;
+        a.x = x32.data();
+        a.x_row_bytes = size_t(k) * sizeof(float);
+        a.nb = nb;
+        a.y = got.y.data();
+        a.y_stride = got.stride;
+        table->gemm_f16_f32act(a, r0, r1);
+        for (size_t i = 0; i < want.y.size(); ++i)
+          ASSERT_EQ(std::bit_cast<uint32_t>(got.y[i]), std::bit_cast<uint32_t>(want.y[i]))
+              << table->isa << " nb=" << nb << " rows " << r0 << ".." << r1 << " at " << i;
+        const GemmRun plain = run_gemm(ref, DType::F16, w, x16, k, rows, nb, r0, r1);
+        expect_close(got, plain, output_scales(plain, nb, rows), nb, r0, r1, std::string(table->isa) + " vs reference");
+      }
+    }
+  }
+  if (tables == 0) GTEST_SKIP() << "no table on this CPU has gemm_f16_f32act";
+}
+
 // SwiGLU against the reference (libm's expf) on lengths that leave SIMD tails, with inputs
 // from the saturated ends (|g| near and past the exp clamp) and the usual range.
 TEST(Kernels, SiluMulMatchesReference) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -142,6 +143,81 @@ TEST(Panels, ProductIsThePanelProductsAddedInOrder) {
       EXPECT_EQ(a, b) << dtype_info(t).name << " row " << r;
     }
   }
+}
+
+// The softmax weights' rounding is f16 conversion and back, bit for bit: random weights over
+// many magnitudes, every f16 value in [0, 1] and the midpoints between neighbours (ties go
+// to even), across the subnormal boundary 2^-14 and at the underflow 2^-25.
+TEST(RoundToF16Weights, IsConversionToF16AndBack) {
+  std::vector<float> in = {0.0f, 1.0f, 0x1p-14f, 0x1p-24f, 0x1p-25f, 0x1.8p-25f, 0x1p-26f, 1e-30f};
+  in.push_back(std::nextafter(0x1p-14f, 0.0f));
+  in.push_back(std::nextafter(0x1p-14f, 1.0f));
+  for (uint16_t h = 0; h <= 0x3C00; ++h) {  // 0x3C00: 1.0
+    const float v = fp16_to_f32(h), next = fp16_to_f32(uint16_t(h + 1));
+    in.push_back(v);
+    if (h < 0x3C00) {
+      const float mid = v + (next - v) / 2;  // exact: one more bit than f16 has
+      in.push_back(mid);
+      in.push_back(std::nextafter(mid, 0.0f));
+      in.push_back(std::nextafter(mid, 1.0f));
+    }
+  }
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> exponent(-40.0f, 0.0f);
+  for (int i = 0; i < 100000; ++i) in.push_back(std::min(1.0f, std::exp2(exponent(rng))));
+  std::vector<float> got = in;
+  ops::round_to_f16_weights(got.data(), int64_t(got.size()));
+  for (size_t i = 0; i < in.size(); ++i)
+    ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(fp16_to_f32(f32_to_fp16(in[i]))))
+        << "x = " << in[i] << " (" << std::hexfloat << in[i] << ")";
+}
+
+// With the table's f32-activation GEMM and without it, attention gives the same bits: GQA
+// groups of 1-7 query rows, causal lengths, head sizes 64 and 128, contexts past a few tiles.
+TEST(AttendRows, F32ActivationPathRoundsAsF16Path) {
+  std::mt19937 rng(22);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  int tables = 0;
+  for (const kernels::KernelTable* kt : kernels::available_kernels(kernels::detect_cpu_features())) {
+    if (kt->gemm_f16_f32act == nullptr) continue;
+    ++tables;
+    kernels::KernelTable without = *kt;
+    without.gemm_f16_f32act = nullptr;
+    for (const int hd : {64, 128}) {
+      const int64_t n_ctx = 300, k_stride = 2 * hd;
+      std::vector<uint16_t> k(size_t(n_ctx * k_stride)), v_t(size_t(hd * n_ctx));
+      for (auto& h : k) h = f32_to_fp16(dist(rng));
+      for (auto& h : v_t) h = f32_to_fp16(dist(rng));
+      for (const int rows : {1, 4, 6, 7}) {
+        std::vector<int64_t> n_kv;
+        for (int r = 0; r < rows; ++r) n_kv.push_back(std::min<int64_t>(n_ctx, 250 + 7 * r));
+        std::vector<std::vector<float>> q(size_t(rows), std::vector<float>(size_t(hd), 0.0f));
+        for (auto& row : q)
+          for (float& f : row) f = dist(rng) * 3.0f;
+        std::vector<const float*> qp;
+        for (auto& row : q) qp.push_back(row.data());
+        std::vector<std::vector<float>> results;
+        for (const kernels::KernelTable* table : {kt, static_cast<const kernels::KernelTable*>(&without)}) {
+          std::vector<uint16_t> q16(size_t(ops::kAttnMaxRows * hd)), w16(size_t(ops::kAttnMaxRows * n_ctx));
+          std::vector<float> scores(size_t(ops::kAttnMaxRows * n_ctx), 1e9f), outs(size_t(ops::kAttnMaxRows * hd));
+          const ops::AttnScratch scratch{q16.data(), scores.data(), w16.data(), outs.data()};
+          std::vector<std::vector<float>> out(size_t(rows), std::vector<float>(size_t(hd), 0.0f));
+          std::vector<float*> op;
+          for (auto& row : out) op.push_back(row.data());
+          ThreadPool pool(1);
+          const ExecContext ctx{*table, pool};
+          ops::attend_rows(ctx, qp, n_kv, k.data(), k_stride, v_t.data(), n_ctx, hd, 0.125f, false, scratch, op);
+          std::vector<float> flat;
+          for (auto& row : out) flat.insert(flat.end(), row.begin(), row.end());
+          results.push_back(flat);
+        }
+        for (size_t i = 0; i < results[0].size(); ++i)
+          ASSERT_EQ(std::bit_cast<uint32_t>(results[0][i]), std::bit_cast<uint32_t>(results[1][i]))
+              << kt->isa << " hd " << hd << " rows " << rows << " at " << i;
+      }
+    }
+  }
+  if (tables == 0) GTEST_SKIP() << "no table on this CPU has gemm_f16_f32act";
 }
 
 // attend_rows against plain double-precision attention over the f16 cache, each row with its

@@ -20,6 +20,7 @@ void softmax(float* x, int64_t n);
 
 void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_f16_f32act(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f16_one_token(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_f32_one_token(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_bf16_one_token(const GemmArgs& a, int64_t r0, int64_t r1);

@@ -53,6 +53,62 @@ struct PolicyF16 : FloatCommon {
   }
 };
 
+// F16 weights against f32 activations holding f16 values: the same products and sums as
+// PolicyF16's, with the activations loaded as they are.
+struct PolicyF16F32 : PolicyF16 {
+  static X load_x(const uint8_t* row, int64_t s) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + s * kStep);
+  }
+  static float tail(const uint8_t* w, const uint8_t* x, int64_t from, int64_t k) {
+    const auto* a = reinterpret_cast<const uint16_t*>(w);
+    const auto* b = reinterpret_cast<const float*>(x);
+    float sum = 0.0f;
+    for (int64_t i = from; i < k; ++i) sum += half_to_float(a[i]) * b[i];
+    return sum;
+  }
+};
+
+// Few activation rows (a GQA group's query heads, 1-16) against many weight rows: tiles of 2
+// weight rows and up to 6 activation rows, whose 12 sums stay in registers; the activations
+// are loaded from L1 as memory operands of the FMAs. Each output's steps are those of
+// gemm<PolicyF16>'s tiles.
+template <class P, int R>
+void tile_upto6(const GemmArgs& a, int64_t r, int64_t b, int64_t n) {
+  switch (n) {
+    case 1: tile<P, R, 1>(a, r, b); break;
+    case 2: tile<P, R, 2>(a, r, b); break;
+    case 3: tile<P, R, 3>(a, r, b); break;
+    case 4: tile<P, R, 4>(a, r, b); break;
+    case 5: tile<P, R, 5>(a, r, b); break;
+    default: tile<P, R, 6>(a, r, b); break;
+  }
+}
+
+// The rows' used bytes (a.k f16 values), for rows [r, r + n): cache rows are strided (K rows
+// interleave the KV heads; V rows are n_ctx long and only the first n_kv are read), which the
+// hardware prefetcher follows poorly.
+inline void prefetch_f16_rows(const GemmArgs& a, int64_t r, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const char* p = reinterpret_cast<const char*>(a.w + size_t(r + i) * a.w_row_bytes);
+    for (int64_t off = 0; off < a.k * 2; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+  }
+}
+
+template <class P>
+void gemm_few_acts(const GemmArgs& a, int64_t r0, int64_t r1) {
+  constexpr int64_t kAhead = 4;  // rows: two tiles
+  for (int64_t b = 0; b < a.nb; b += 6) {
+    const int64_t n = a.nb - b < 6 ? a.nb - b : 6;
+    int64_t r = r0;
+    if (b == 0) prefetch_f16_rows(a, r0, r1 - r0 < kAhead ? r1 - r0 : kAhead);
+    for (; r + 2 <= r1; r += 2) {
+      if (b == 0 && r + kAhead + 2 <= r1) prefetch_f16_rows(a, r + kAhead, 2);
+      tile_upto6<P, 2>(a, r, b, n);
+    }
+    for (; r < r1; ++r) tile_upto6<P, 1>(a, r, b, n);
+  }
+}
+
 struct PolicyBF16 : FloatCommon {
   static __m256 load(const uint8_t* row, int64_t s) {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + s * kStep * 2));
@@ -134,6 +190,7 @@ void gemm_f16_one_token(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_one_to
 void gemm_bf16_one_token(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_one_token<OneTokenBF16>(a, r0, r1); }
 void gemm_f32(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyF32>(a, r0, r1); }
 void gemm_f16(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyF16>(a, r0, r1); }
+void gemm_f16_f32act(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_few_acts<PolicyF16F32>(a, r0, r1); }
 void gemm_bf16(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<PolicyBF16>(a, r0, r1); }
 
 }  // namespace minnow::kernels::avx2

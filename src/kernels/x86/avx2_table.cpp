@@ -16,6 +16,7 @@ constexpr KernelTable make_avx2_table() {
   t.panel_cols = 3072;
   t.silu_mul = avx2::silu_mul;
   t.softmax = avx2::softmax;
+  t.gemm_f16_f32act = avx2::gemm_f16_f32act;
   auto set = [&t](DType w, DType act, ActQuantFn q, GemmFn g) {
     t.types[static_cast<uint32_t>(w)] = TypeKernels{act, q, g};
   };
