@@ -60,7 +60,12 @@ void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, 
   const uint16_t* vc = cache.v[size_t(layer)].data();
   const int nt = ctx.pool.size();
   const int64_t rows_per_head = nb * group;  // rows (i, h) of one KV head, i major
-  const int64_t per_job = std::clamp<int64_t>((rows_per_head * hp.n_head_kv + 2 * nt - 1) / (2 * nt), 1, ops::kAttnMaxRows);
+  // Two jobs per thread for balance; but where there are at least as many KV heads as threads
+  // (decode: a head's rows are one GQA group), one head's rows stay in one job, so its K and V
+  // rows are read once rather than once per part.
+  const int64_t balanced = (rows_per_head * hp.n_head_kv + 2 * nt - 1) / (2 * nt);
+  const int64_t per_job = std::clamp<int64_t>(hp.n_head_kv >= nt ? std::max(balanced, rows_per_head) : balanced, 1,
+                                              ops::kAttnMaxRows);
   const int64_t jobs_per_head = (rows_per_head + per_job - 1) / per_job;
   const int64_t jobs = jobs_per_head * hp.n_head_kv;
   const size_t slot = size_t(ops::kAttnMaxRows) * size_t(cache.n_ctx + hp.head_dim);
