@@ -32,7 +32,9 @@ screen() { tmux -L "$SOCK" capture-pane -p -J -S -2000 -t "$PANE"; }
 keys() { tmux -L "$SOCK" send-keys -t "$PANE" "$@"; }
 type_line() { keys -l "$1"; keys Enter; }
 
-# Polls the screen every 0.1 s until `$1` (a shell condition over $S, the screen) holds.
+# Polls the screen every 0.1 s until `$1` (a shell condition over $S, the screen) holds. The
+# limits are generous: the test once failed under ctest -j2 beside heavy tests (which wait
+# ran out was not kept), and a wait that holds returns at once.
 wait_for() {
   local cond=$1 what=$2 limit=${3:-20} i
   for ((i = 0; i < limit * 10; i++)); do
@@ -48,7 +50,7 @@ at_prompt() { [[ $(grep -v '^[[:space:]]*$' <<<"$S" | tail -n 1) =~ ^\>\>\>[[:sp
 # Waits for the n-th stats line and the prompt after it; sets STATS to that line.
 wait_turn() {
   WANT=$1
-  wait_for '[[ $(n_stats) -ge $WANT ]] && at_prompt' "answer $1 and the prompt" 25
+  wait_for '[[ $(n_stats) -ge $WANT ]] && at_prompt' "answer $1 and the prompt" 40
   STATS=$(grep '^\[prefill ' <<<"$S" | sed -n "$1p")
 }
 # [prefill P tok (reused R) X tok/s | G tok Y tok/s ...]
@@ -77,7 +79,7 @@ EXPECT2=$(count_tokens "$WORK/suffix2.txt")
 
 tmux -L "$SOCK" -f /dev/null new-session -d -s "$PANE" -x 160 -y 50 \
   "HOME='$WORK' '$MINNOW' run '$MODEL' -n 24 --temp 0 -t 1 -c 4096; echo \$? >'$WORK/rc'; sleep 60"
-wait_for 'at_prompt' "the first prompt" 20
+wait_for 'at_prompt' "the first prompt" 40
 
 # Turn 1: the whole rendered prompt is prefilled; -n 24 ends it.
 type_line "Hello there"
@@ -101,11 +103,11 @@ parse_stats
 
 # /set rejects unknown names and bad values and keeps running; /save writes the conversation.
 type_line "/set colour 3"
-wait_for 'grep -q "unknown setting .colour." <<<"$S"' "the /set error" 5
+wait_for 'grep -q "unknown setting .colour." <<<"$S"' "the /set error" 15
 type_line "/set top_k -2"
-wait_for 'grep -q "/set top_k: the value must be" <<<"$S"' "the /set range error" 5
+wait_for 'grep -q "/set top_k: the value must be" <<<"$S"' "the /set range error" 15
 type_line "/save $WORK/conv.json"
-wait_for '[[ -f $WORK/conv.json ]] && grep -q "saved 4 messages" <<<"$S"' "/save" 5
+wait_for '[[ -f $WORK/conv.json ]] && grep -q "saved 4 messages" <<<"$S"' "/save" 15
 python3 - "$WORK/conv.json" <<'EOF' || fail "/save wrote an unexpected conversation"
 import json, sys
 m = json.load(open(sys.argv[1]))["messages"]
@@ -115,9 +117,9 @@ EOF
 
 # Ctrl-C while a long answer streams stops it and returns to the prompt.
 type_line "/set n_predict -1"
-wait_for 'grep -q "| n_predict -1\$" <<<"$S"' "/set n_predict -1" 5
+wait_for 'grep -q "| n_predict -1\$" <<<"$S"' "/set n_predict -1" 15
 type_line "Tell me a long story"
-wait_for '[[ $(sed -n "/^>>> Tell me a long story/,\$p" <<<"$S" | grep -cv "^[[:space:]]*$") -ge 2 ]]' "the long answer to start" 10
+wait_for '[[ $(sed -n "/^>>> Tell me a long story/,\$p" <<<"$S" | grep -cv "^[[:space:]]*$") -ge 2 ]]' "the long answer to start" 20
 keys C-c
 wait_turn 3
 [[ $STATS == *"| interrupted]"* ]] || fail "the Ctrl-C'd answer does not say interrupted: $STATS"
@@ -126,7 +128,7 @@ parse_stats
 
 # The chat goes on after the interruption, reusing the cache.
 type_line "/set n_predict 8"
-wait_for 'grep -q "| n_predict 8\$" <<<"$S"' "/set n_predict 8" 5
+wait_for 'grep -q "| n_predict 8\$" <<<"$S"' "/set n_predict 8" 15
 type_line "Thanks"
 wait_turn 4
 parse_stats
@@ -135,7 +137,7 @@ parse_stats
 # Ctrl-C at the prompt drops the line being typed and stays.
 keys -l "half a line"
 keys C-c
-wait_for 'grep -q "(Ctrl-D or /bye to exit)" <<<"$S" && at_prompt' "Ctrl-C at the prompt" 5
+wait_for 'grep -q "(Ctrl-D or /bye to exit)" <<<"$S" && at_prompt' "Ctrl-C at the prompt" 15
 
 # Ctrl-D at an empty prompt exits 0.
 keys C-d
