@@ -216,13 +216,10 @@ void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, 
   ctx.pool.parallel_for(rows * n, n, [&](int64_t b, int64_t e) { ctx.kernels.silu_mul(gate + b, up + b, e - b); });
 }
 
-namespace {
-
-// Each weight rounded to the nearest f16 value (ties to even), kept as float: what converting
-// to f16 and back gives, for softmax weights, which lie in [0, 1]. Normal f16 values keep 11
-// significant bits: the 13 bits below go, rounded on the integer bits. Below 2^-14 f16 steps
-// by 2^-24, the spacing of floats in [0.5, 1): adding 0.5 rounds to that grid.
-void round_weights_to_f16(float* s, int64_t n) {
+// Normal f16 values keep 11 significant bits: the 13 bits below go, rounded on the integer
+// bits. Below 2^-14 f16 steps by 2^-24, the spacing of floats in [0.5, 1): adding 0.5 rounds
+// to that grid.
+void round_to_f16_weights(float* s, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float x = s[i];
     const uint32_t bits = std::bit_cast<uint32_t>(x);
@@ -232,10 +229,6 @@ void round_weights_to_f16(float* s, int64_t n) {
   }
 }
 
-}  // namespace
-
-void round_to_f16_weights(float* s, int64_t n) { round_weights_to_f16(s, n); }
-
 void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
                  const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
                  float scale, bool one_token, const AttnScratch& scratch, std::span<float* const> out) {
@@ -244,6 +237,8 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   // f16 rows against f32 activations holding f16 values, where the table has that GEMM and
   // it rounds as `gemm` (not llama.cpp's one-row dot).
   const bool f32_acts = ctx.kernels.gemm_f16_f32act != nullptr && gemm == f16.gemm;
+  const kernels::GemmFn pass = f32_acts ? ctx.kernels.gemm_f16_f32act : gemm;
+  const size_t act_bytes = f32_acts ? sizeof(float) : sizeof(uint16_t);
   const auto rows = int64_t(q.size());
   const int64_t n_max = *std::max_element(n_kv.begin(), n_kv.end());
   // The weighted sum over positions runs to a multiple of the SIMD step of llama.cpp's dot
@@ -262,18 +257,18 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   a.w_row_bytes = size_t(k_stride) * sizeof(uint16_t);
   a.k = head_dim;
   a.x = f32_acts ? reinterpret_cast<const uint8_t*>(scratch.out) : reinterpret_cast<const uint8_t*>(scratch.q16);
-  a.x_row_bytes = size_t(head_dim) * (f32_acts ? sizeof(float) : sizeof(uint16_t));
+  a.x_row_bytes = size_t(head_dim) * act_bytes;
   a.nb = rows;
   a.y = scratch.scores;
   a.y_stride = n_sum;
-  (f32_acts ? ctx.kernels.gemm_f16_f32act : gemm)(a, 0, n_max);
+  pass(a, 0, n_max);
   for (int64_t r = 0; r < rows; ++r) {
     float* s = scratch.scores + r * n_sum;
     const int64_t n = n_kv[size_t(r)];
     for (int64_t t = 0; t < n; ++t) s[t] *= scale;
     ctx.kernels.softmax(s, n);
     if (f32_acts) {
-      round_weights_to_f16(s, n);
+      round_to_f16_weights(s, n);
       std::fill(s + n, s + n_sum, 0.0f);  // positions this row may not see weigh 0
     } else {
       uint16_t* w = scratch.w16 + r * n_sum;
@@ -286,10 +281,10 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
   a.w_row_bytes = size_t(v_stride) * sizeof(uint16_t);
   a.k = n_sum;
   a.x = f32_acts ? reinterpret_cast<const uint8_t*>(scratch.scores) : reinterpret_cast<const uint8_t*>(scratch.w16);
-  a.x_row_bytes = size_t(n_sum) * (f32_acts ? sizeof(float) : sizeof(uint16_t));
+  a.x_row_bytes = size_t(n_sum) * act_bytes;
   a.y = scratch.out;
   a.y_stride = head_dim;
-  (f32_acts ? ctx.kernels.gemm_f16_f32act : gemm)(a, 0, head_dim);
+  pass(a, 0, head_dim);
   for (int64_t r = 0; r < rows; ++r)
     std::copy(scratch.out + r * head_dim, scratch.out + (r + 1) * head_dim, out[size_t(r)]);
 }

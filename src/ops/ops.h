@@ -56,10 +56,6 @@ void swiglu(const ExecContext& ctx, float* gate, const float* up, int64_t rows, 
 // out[r][head_dim] = softmax(q[r].K[0, n_kv[r])^T * scale) V. The rounding points follow
 // llama.cpp's CPU path (q and the softmax weights become f16 before their dot products);
 // one_token: the pass is over a single token (see TypeKernels::gemm_one_token).
-// Softmax weights (in [0, 1]) rounded to their nearest f16 values, in place, kept as float:
-// exactly f16 conversion and back (round to nearest even). Exposed for its test.
-void round_to_f16_weights(float* s, int64_t n);
-
 inline constexpr int kAttnMaxRows = 16;
 struct AttnScratch {
   uint16_t* q16;   // [kAttnMaxRows][head_dim]
@@ -70,5 +66,9 @@ struct AttnScratch {
 void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::span<const int64_t> n_kv,
                  const uint16_t* k, int64_t k_stride, const uint16_t* v_t, int64_t v_stride, int head_dim,
                  float scale, bool one_token, const AttnScratch& scratch, std::span<float* const> out);
+
+// Softmax weights (in [0, 1]) rounded to their nearest f16 values, in place, kept as float:
+// exactly f16 conversion and back (round to nearest even), as attend_rows needs them.
+void round_to_f16_weights(float* s, int64_t n);
 
 }  // namespace minnow::ops

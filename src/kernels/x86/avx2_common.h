@@ -100,13 +100,14 @@ inline void tile(const GemmArgs& a, int64_t r, int64_t b) {
           hsum(acc[i][j]) + extra[i][j] + P::tail(w[i], x[j], steps * P::kStep, a.k);
 }
 
-template <class P, int R>
+// tile<P, R, n> for 1 <= n <= kMaxN (larger n: kMaxN).
+template <class P, int R, int kMaxN = 4, int N = 1>
 inline void tile_n(const GemmArgs& a, int64_t r, int64_t b, int64_t n) {
-  switch (n) {
-    case 1: tile<P, R, 1>(a, r, b); break;
-    case 2: tile<P, R, 2>(a, r, b); break;
-    case 3: tile<P, R, 3>(a, r, b); break;
-    default: tile<P, R, 4>(a, r, b); break;
+  if constexpr (N < kMaxN) {
+    if (n == N) return tile<P, R, N>(a, r, b);
+    tile_n<P, R, kMaxN, N + 1>(a, r, b, n);
+  } else {
+    tile<P, R, N>(a, r, b);
   }
 }
 

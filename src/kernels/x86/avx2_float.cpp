@@ -68,22 +68,6 @@ struct PolicyF16F32 : PolicyF16 {
   }
 };
 
-// Few activation rows (a GQA group's query heads, 1-16) against many weight rows: tiles of 2
-// weight rows and up to 6 activation rows, whose 12 sums stay in registers; the activations
-// are loaded from L1 as memory operands of the FMAs. Each output's steps are those of
-// gemm<PolicyF16>'s tiles.
-template <class P, int R>
-void tile_upto6(const GemmArgs& a, int64_t r, int64_t b, int64_t n) {
-  switch (n) {
-    case 1: tile<P, R, 1>(a, r, b); break;
-    case 2: tile<P, R, 2>(a, r, b); break;
-    case 3: tile<P, R, 3>(a, r, b); break;
-    case 4: tile<P, R, 4>(a, r, b); break;
-    case 5: tile<P, R, 5>(a, r, b); break;
-    default: tile<P, R, 6>(a, r, b); break;
-  }
-}
-
 // The rows' used bytes (a.k f16 values), for rows [r, r + n): cache rows are strided (K rows
 // interleave the KV heads; V rows are n_ctx long and only the first n_kv are read), which the
 // hardware prefetcher follows poorly.
@@ -94,6 +78,10 @@ inline void prefetch_f16_rows(const GemmArgs& a, int64_t r, int64_t n) {
   }
 }
 
+// Few activation rows (a GQA group's query heads, 1-16) against many weight rows: tiles of 2
+// weight rows and up to 6 activation rows, whose 12 sums stay in registers; the activations
+// are loaded from L1 as memory operands of the FMAs. Each output's steps are those of
+// gemm<PolicyF16>'s tiles.
 template <class P>
 void gemm_few_acts(const GemmArgs& a, int64_t r0, int64_t r1) {
   constexpr int64_t kAhead = 4;  // rows: two tiles
@@ -103,9 +91,9 @@ void gemm_few_acts(const GemmArgs& a, int64_t r0, int64_t r1) {
     if (b == 0) prefetch_f16_rows(a, r0, r1 - r0 < kAhead ? r1 - r0 : kAhead);
     for (; r + 2 <= r1; r += 2) {
       if (b == 0 && r + kAhead + 2 <= r1) prefetch_f16_rows(a, r + kAhead, 2);
-      tile_upto6<P, 2>(a, r, b, n);
+      tile_n<P, 2, 6>(a, r, b, n);
     }
-    for (; r < r1; ++r) tile_upto6<P, 1>(a, r, b, n);
+    for (; r < r1; ++r) tile_n<P, 1, 6>(a, r, b, n);
   }
 }
 
