@@ -28,13 +28,31 @@ struct Q8_0x8 {
 static_assert(sizeof(Q8_0x8) == kRows * sizeof(layout::Q8_0));
 
 // Activation block for the packed legacy GEMMs: Q8_0's values and scale (widened to float,
-// the same value) plus the sum of the values, so a weight offset (Q4_0's 8) costs one subtract.
+// the same value) plus Q4_0's weight offset of 8 against them, ready to add. off8[h] is -8 x the
+// sum of the values qs[i] with (i % 4) / 2 == h: a kernel that sums products of 4-byte groups in
+// pairs (maddubs: bytes 0-1 into one int16, bytes 2-3 into the next) starts its two int16
+// lanes at these instead of zero. Each term, 8 * 16 * 127, fits int16.
 struct Q8S {
   float d;
-  int32_t sum;
+  int16_t off8[2];
   int8_t qs[layout::kQK];
 };
 static_assert(sizeof(Q8S) == 40);
+
+// Internal linkage: files built with ISA flags use these too, and a shared out-of-line copy
+// built with those flags must never serve a CPU without them.
+namespace {
+
+// The sum of a block's values.
+inline int32_t q8s_sum(const Q8S& b) { return -(int32_t(b.off8[0]) + int32_t(b.off8[1])) / 8; }
+
+// off8 from the values' sums over the two halves of each 4-byte group.
+inline void set_q8s_offsets(Q8S& b, int32_t sum_bytes01, int32_t sum_bytes23) {
+  b.off8[0] = int16_t(-8 * sum_bytes01);
+  b.off8[1] = int16_t(-8 * sum_bytes23);
+}
+
+}  // namespace
 
 size_t q8s_row_bytes(int64_t k);
 size_t q8k_row_bytes(int64_t k);  // plain Q8_K rows, for packed K-quant GEMMs

@@ -28,9 +28,9 @@ void quantize_q8s_ref(const float* x, void* out, int64_t k) {
     L::Q8_0 b;
     q8_0(x + ib * L::kQK, &b, L::kQK);
     y[ib].d = fp16_to_f32(b.d);
-    int32_t sum = 0;
-    for (int i = 0; i < L::kQK; ++i) sum += b.qs[i];
-    y[ib].sum = sum;
+    int32_t half[2] = {0, 0};
+    for (int i = 0; i < L::kQK; ++i) half[(i % 4) / 2] += b.qs[i];
+    set_q8s_offsets(y[ib], half[0], half[1]);
     std::memcpy(y[ib].qs, b.qs, sizeof(b.qs));
   }
 }

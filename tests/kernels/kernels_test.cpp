@@ -501,6 +501,52 @@ TEST(Kernels, SoftmaxMatchesReference) {
   }
 }
 
+// The packed legacy GEMMs add products in narrow integers (int16 lanes on AVX2): weights and
+// activations all at their extremes, with both signs, take every such lane to its bound.
+TEST(Kernels, PackedLegacyAtIntegerLimits) {
+  const int64_t k = 5 * 32, rows = 16, nb = 6;
+  for (const DType t : {DType::Q4_0, DType::Q8_0}) {
+    const TypeKernels& ref = reference_kernels().for_type(t);
+    const size_t rb = row_bytes(t, uint64_t(k));
+    std::vector<uint8_t> w(rb * size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint16_t d = f32_to_fp16(0.01f * float(r + 1));
+      if (t == DType::Q4_0) {
+        auto* b = reinterpret_cast<block_q4_0*>(w.data() + size_t(r) * rb);
+        for (int64_t j = 0; j < k / 32; ++j) {
+          b[j].d = d;
+          std::memset(b[j].qs, r % 2 ? 0xFF : 0x00, sizeof(b[j].qs));  // all 7 or all -8
+        }
+      } else {
+        auto* b = reinterpret_cast<block_q8_0*>(w.data() + size_t(r) * rb);
+        for (int64_t j = 0; j < k / 32; ++j) {
+          b[j].d = d;
+          std::memset(b[j].qs, r % 2 ? 0x7F : 0x80, sizeof(b[j].qs));  // all 127 or all -128
+        }
+      }
+    }
+    std::vector<float> xf(size_t(nb * k));
+    for (int64_t b = 0; b < nb; ++b)
+      for (int64_t i = 0; i < k; ++i) xf[size_t(b * k + i)] = (b % 2 ? -1.0f : 1.0f) * float(1 + i / 32);
+    const std::vector<uint8_t> x = quantize_acts(ref, xf, nb, k);
+    const GemmRun want = run_gemm(ref, t, w, x, k, rows, nb, 0, rows);
+    const std::vector<float> scale = output_scales(want, nb, rows);
+    for (const KernelTable* table : every_table()) {
+      const PackedKernels& pk = table->for_type(t).packed;
+      if (pk.rows == 0) continue;
+      std::vector<uint8_t> p(w.size());
+      for (int64_t g = 0; g < rows / pk.rows; ++g)
+        pk.pack(w.data() + size_t(g * pk.rows) * rb, rb, k, p.data() + size_t(g * pk.rows) * rb);
+      const size_t xpb = pk.act_row_bytes(k);
+      std::vector<uint8_t> xp(xpb * size_t(nb));
+      for (int64_t b = 0; b < nb; ++b) pk.quantize_act(xf.data() + b * k, xp.data() + size_t(b) * xpb, k);
+      GemmRun got{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
+      pk.gemm(args(p, rb, k, xp, xpb, nb, got.y.data(), got.stride), 0, rows);
+      expect_close(got, want, scale, nb, 0, rows, std::string(table->isa) + " packed " + type_name(t) + " at limits");
+    }
+  }
+}
+
 TEST(Kernels, PackedQ8SMatchesQ8_0) {
   std::mt19937 rng(5);
   const int64_t k = 13 * 32;
@@ -514,12 +560,14 @@ TEST(Kernels, PackedQ8SMatchesQ8_0) {
   const auto* s = reinterpret_cast<const packed::Q8S*>(want.data());
   for (int64_t j = 0; j < k / 32; ++j) {
     ASSERT_EQ(s[j].d, fp16_to_f32(b[j].d));
-    int32_t sum = 0;
+    int32_t sum01 = 0, sum23 = 0;  // values at i % 4 in {0, 1} and in {2, 3}
     for (int i = 0; i < 32; ++i) {
       ASSERT_EQ(s[j].qs[i], b[j].qs[i]);
-      sum += b[j].qs[i];
+      (i % 4 < 2 ? sum01 : sum23) += b[j].qs[i];
     }
-    ASSERT_EQ(s[j].sum, sum);
+    ASSERT_EQ(s[j].off8[0], -8 * sum01);
+    ASSERT_EQ(s[j].off8[1], -8 * sum23);
+    ASSERT_EQ(packed::q8s_sum(s[j]), sum01 + sum23);
   }
   for (const KernelTable* table : every_table()) {
     const PackedKernels& pk = table->for_type(DType::Q4_0).packed;

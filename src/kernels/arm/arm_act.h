@@ -17,10 +17,12 @@ inline void store_i8x32(const int32x4_t q[8], int8_t* out) {
   }
 }
 
-// Quantizes one 32-element block; returns d and the sum of the quantized values.
+// Quantizes one 32-element block; returns d and the quantized values' sums by lane (lane l:
+// the values of elements i with i % 4 == l).
 struct Block32 {
   float d;
-  int sum;
+  int32x4_t lane_sums;
+  int sum() const { return vaddvq_s32(lane_sums); }
 };
 
 inline Block32 quantize_block32(const float* x, int8_t* qs) {
@@ -40,7 +42,7 @@ inline Block32 quantize_block32(const float* x, int8_t* qs) {
     sum = vaddq_s32(sum, q[i]);
   }
   store_i8x32(q, qs);
-  return {d, vaddvq_s32(sum)};
+  return {d, sum};
 }
 
 void quantize_q8_0(const float* x, void* out, int64_t k) {
@@ -53,7 +55,7 @@ void quantize_q8_1(const float* x, void* out, int64_t k) {
   for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
     const Block32 b = quantize_block32(x + ib * L::kQK, y[ib].qs);
     y[ib].d = float_to_half(b.d);
-    y[ib].s = float_to_half(b.d * float(b.sum));
+    y[ib].s = float_to_half(b.d * float(b.sum()));
   }
 }
 

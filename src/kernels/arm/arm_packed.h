@@ -84,9 +84,9 @@ void packed_tile(const GemmArgs& a, int64_t r, int64_t b) {
     const float32x4_t d0 = halves4(w[j].d), d1 = halves4(w[j].d + 4);
     for (int n = 0; n < N; ++n) {
       if constexpr (P::kOffset) {
-        const int32x4_t offset = vdupq_n_s32(8 * x[n][j].sum);
-        s0[n] = vsubq_s32(s0[n], offset);
-        s1[n] = vsubq_s32(s1[n], offset);
+        const int32x4_t offset = vdupq_n_s32(int32_t(x[n][j].off8[0]) + x[n][j].off8[1]);
+        s0[n] = vaddq_s32(s0[n], offset);
+        s1[n] = vaddq_s32(s1[n], offset);
       }
       acc0[n] = vfmaq_f32(acc0[n], vcvtq_f32_s32(s0[n]), vmulq_n_f32(d0, x[n][j].d));
       acc1[n] = vfmaq_f32(acc1[n], vcvtq_f32_s32(s1[n]), vmulq_n_f32(d1, x[n][j].d));
@@ -124,13 +124,14 @@ void packed_gemm(const GemmArgs& a, int64_t r0, int64_t r1) {
   }
 }
 
-// Q8S: Q8_0's values with its fp16 scale widened to float, and the values' sum.
+// Q8S: Q8_0's values with its fp16 scale widened to float, and Q4_0's offsets (packed.h).
 inline void quantize_q8s(const float* x, void* out, int64_t k) {
   auto* y = static_cast<Q8S*>(out);
   for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
     const Block32 b = quantize_block32(x + ib * L::kQK, y[ib].qs);
     y[ib].d = half_to_float(float_to_half(b.d));
-    y[ib].sum = b.sum;
+    const int32x4_t s = b.lane_sums;
+    packed::set_q8s_offsets(y[ib], vgetq_lane_s32(s, 0) + vgetq_lane_s32(s, 1), vgetq_lane_s32(s, 2) + vgetq_lane_s32(s, 3));
   }
 }
 

@@ -36,10 +36,12 @@ inline __m256i pack_i32_to_i8(__m256i i0, __m256i i1, __m256i i2, __m256i i3) {
   return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// Quantizes one 32-element block with multiplier 127/amax; returns d and the int sum.
+// Quantizes one 32-element block with multiplier 127/amax; returns d and the values' sums by
+// lane (lane l: the values of elements i with i % 8 == l).
 struct Block32 {
   float d;
-  int sum;
+  __m256i lane_sums;
+  int sum() const { return hsum_i32(lane_sums); }
 };
 
 inline Block32 quantize_block32(const float* x, int8_t* qs) {
@@ -52,7 +54,7 @@ inline Block32 quantize_block32(const float* x, int8_t* qs) {
   for (int i = 0; i < 4; ++i) q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], id));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), pack_i32_to_i8(q[0], q[1], q[2], q[3]));
   const __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
-  return {amax / 127.0f, hsum_i32(s)};
+  return {amax / 127.0f, s};
 }
 
 }  // namespace
@@ -70,7 +72,10 @@ void quantize_q8s(const float* x, void* out, int64_t k) {
   for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
     const Block32 b = quantize_block32(x + ib * L::kQK, y[ib].qs);
     y[ib].d = half_to_float(to_half(b.d));
-    y[ib].sum = b.sum;
+    // Lanes 0-3 plus 4-7 give the sums by i % 4; then bytes 0-1 and 2-3 of each group.
+    const __m128i by4 = _mm_add_epi32(_mm256_castsi256_si128(b.lane_sums), _mm256_extracti128_si256(b.lane_sums, 1));
+    const __m128i by2 = _mm_add_epi32(by4, _mm_shuffle_epi32(by4, _MM_SHUFFLE(2, 3, 0, 1)));
+    packed::set_q8s_offsets(y[ib], _mm_cvtsi128_si32(by2), _mm_extract_epi32(by2, 2));
   }
 }
 
@@ -79,7 +84,7 @@ void quantize_q8_1(const float* x, void* out, int64_t k) {
   for (int64_t ib = 0; ib < k / L::kQK; ++ib) {
     const Block32 b = quantize_block32(x + ib * L::kQK, y[ib].qs);
     y[ib].d = to_half(b.d);
-    y[ib].s = to_half(b.d * float(b.sum));
+    y[ib].s = to_half(b.d * float(b.sum()));
   }
 }
 

@@ -18,7 +18,9 @@ using packed_gemm::load32;
 using packed_gemm::row_scales;
 
 // Q4_0: unsigned nibbles q with value q - 8; sum(q*x) - 8*sum(x) per row. Eight products of
-// at most 2*15*127 fit int16, so a block's pair sums are added as int16 and widened once.
+// at most 2*15*127 fit int16, so a block's pair sums are added as int16; each int16 lane then
+// takes its share of -8*sum(x) (Q8S::off8, one broadcast load; the result, 16 terms (q - 8)*x
+// of at most 8*127, fits too) before the one widening.
 struct PackedQ4_0 {
   using Block = packed::Q4_0x8;
   static constexpr int kSteps = 4;  // step m: elements 4m..4m+3 (low) and 16+4m.. (high)
@@ -36,10 +38,7 @@ struct PackedQ4_0 {
     }
   }
   static __m256i finish(Sum s, const Q8S& a) {
-    // The sum broadcast straight from memory (a load alone, as bcast4) and scaled in the
-    // vector: no trip through a general register.
-    const __m256i sum8 = _mm256_slli_epi32(bcast4(&a.sum), 3);
-    return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), sum8);
+    return _mm256_madd_epi16(_mm256_add_epi16(s, bcast4(a.off8)), _mm256_set1_epi16(1));
   }
 };
 

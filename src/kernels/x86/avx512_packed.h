@@ -125,7 +125,9 @@ struct PairQ4_0 {
       sums[n] = Products::add(sums[n], hi, bcast4(xa.qs + 16 + 4 * m));
     }
   }
-  static __m512i finish(__m512i s, const packed::Q8S& xa) { return _mm512_sub_epi32(s, _mm512_set1_epi32(8 * xa.sum)); }
+  static __m512i finish(__m512i s, const packed::Q8S& xa) {
+    return _mm512_add_epi32(s, _mm512_set1_epi32(int32_t(xa.off8[0]) + xa.off8[1]));
+  }
 };
 
 }  // namespace

@@ -25,7 +25,7 @@ struct PairQ8_0 {
     const __m512i u = _mm512_xor_si512(pairs::load_pair(b0.qs + 32 * m, b1.qs + 32 * m), _mm512_set1_epi8(int8_t(0x80)));
     for (int n = 0; n < N; ++n) sums[n] = _mm512_dpbusd_epi32(sums[n], u, pairs::bcast4(x[n][j].qs + 4 * m));
   }
-  static __m512i finish(__m512i s, const Q8S& xa) { return _mm512_sub_epi32(s, _mm512_set1_epi32(128 * xa.sum)); }
+  static __m512i finish(__m512i s, const Q8S& xa) { return _mm512_sub_epi32(s, _mm512_set1_epi32(128 * packed::q8s_sum(xa))); }
 };
 
 using Gemms = pairs::PackedGemms<VnniProducts, PairQ8_0>;
