@@ -76,7 +76,6 @@ struct Tile {
     for (int64_t j = 0; j < blocks; ++j) {
       const Q4_Kx8& blk = w[j];
       const char* ahead = reinterpret_cast<const char*>(&blk) + kPrefetchBytes;
-      packed_gemm::prefetch_weights(a, ahead, sizeof(Q4_Kx8));
       Doubled scales;
       decode_scales(blk.scales, scales);
       const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
@@ -87,6 +86,7 @@ struct Tile {
       for (int n = 0; n < N; ++n) sum[n] = _mm256_setzero_si256();
 #pragma GCC unroll 8
       for (int s = 0; s < kQ4Subs; ++s) {
+        packed_gemm::prefetch_weights_part(a, ahead, sizeof(Q4_Kx8), s, kQ4Subs);
         __m256i p[N];
         for (int n = 0; n < N; ++n) p[n] = _mm256_setzero_si256();
         for (int c = 0; c < kQ4Chunks; ++c) {
