@@ -30,8 +30,8 @@ static_assert(sizeof(Q8_0x8) == kRows * sizeof(layout::Q8_0));
 // Activation block for the packed legacy GEMMs: Q8_0's values and scale (widened to float,
 // the same value) plus Q4_0's weight offset of 8 against them, ready to add. off8[h] is -8 x the
 // sum of the values qs[i] with (i % 4) / 2 == h: a kernel that sums products of 4-byte groups in
-// pairs (maddubs: bytes 0-1 into one int16, bytes 2-3 into the next) starts its two int16
-// lanes at these instead of zero. Each term, 8 * 16 * 127, fits int16.
+// pairs (maddubs: bytes 0-1 into one int16, bytes 2-3 into the next) adds these to its two
+// int16 lanes before widening them. Each term, 8 * 16 * 127, fits int16.
 struct Q8S {
   float d;
   int16_t off8[2];
