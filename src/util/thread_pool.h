@@ -25,7 +25,7 @@ class ThreadPool {
   // Calls fn(thread_index) once on each of the pool's threads and waits for all of them.
   void run(const std::function<void(int)>& fn);
 
-  // Splits [0, n) into contiguous pieces (multiples of `grain`, a few per thread) and calls
+  // Splits [0, n) into contiguous pieces (multiples of `grain`, shrinking as the range is taken) and calls
   // fn(begin, end) once per piece, on whichever thread takes it first.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "util/thread_pool.h"
@@ -28,6 +31,34 @@ TEST(ThreadPool, ParallelForCoversEachIndexOnce) {
       });
       for (auto& s : seen) ASSERT_EQ(s.load(), 1) << "n=" << n << " grain=" << grain;
     }
+  }
+}
+
+// Pieces are whole grains, a share of what is left (so they shrink in order), down to one
+// grain at the end: a thread that finishes early waits for one small piece at most.
+TEST(ThreadPool, ParallelForPiecesShrinkToOneGrain) {
+  ThreadPool pool(2);
+  for (int64_t grain : {1, 16}) {
+    const int64_t n = 1000 * grain + 3;  // a short last grain
+    std::mutex mu;
+    std::vector<std::pair<int64_t, int64_t>> pieces;
+    pool.parallel_for(n, grain, [&](int64_t b, int64_t e) {
+      std::lock_guard lock(mu);
+      pieces.emplace_back(b, e);
+    });
+    std::sort(pieces.begin(), pieces.end());
+    ASSERT_GT(pieces.size(), 8u) << "grain " << grain;
+    EXPECT_EQ(pieces.front().first, 0);
+    EXPECT_EQ(pieces.back().second, n);
+    EXPECT_LE(pieces.front().second, n / 4 + grain);  // a quarter of the range at most
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      EXPECT_EQ(pieces[i].first % grain, 0);
+      if (i + 1 < pieces.size()) {
+        EXPECT_EQ(pieces[i].second, pieces[i + 1].first);
+        EXPECT_GE(pieces[i].second - pieces[i].first, pieces[i + 1].second - pieces[i + 1].first);
+      }
+    }
+    EXPECT_LE(pieces.back().second - pieces.back().first, grain);
   }
 }
 
