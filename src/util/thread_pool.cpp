@@ -17,7 +17,7 @@ namespace {
 // than a scheduler time slice.
 constexpr int kSpinIterations = 1 << 14;
 
-// A parallel_for piece is what is left over (threads x this) (see there).
+// A parallel_for piece is 1 / (threads x this) of the range not yet taken (see there).
 constexpr int64_t kShareDivisor = 2;
 
 inline void cpu_relax() {
@@ -103,9 +103,8 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   // or noisy machine one thread often starts late or runs slower, and with equal shares the
   // others would wait for it at the end of every job. Each piece is a share of what is left
   // (guided scheduling), so the first pieces are large (few trips to the counter) and the
-  // last ones a grain or two: a thread that finishes early waits for at most that. With four
-  // equal pieces per thread, the threads' waits were 5.7% of decode samples (qwen2-1.5b
-  // Q4_K_M, 2 threads, perf); with this split, ~3%.
+  // last ones a grain or two: a thread that finishes early waits for at most that
+  // (docs/ARCHITECTURE.md, "Threads", has the measurements).
   std::atomic<int64_t> next{0};
   const int64_t divisor = int64_t(nt) * kShareDivisor;
   run([&](int t) {
