@@ -43,8 +43,12 @@ static_assert(sizeof(Q8S) == 40);
 // built with those flags must never serve a CPU without them.
 namespace {
 
+// Both halves of off8 as one int32: -8 x the sum of the block's values, for kernels that
+// widen before they add it.
+inline int32_t q8s_offset(const Q8S& b) { return int32_t(b.off8[0]) + int32_t(b.off8[1]); }
+
 // The sum of a block's values.
-inline int32_t q8s_sum(const Q8S& b) { return -(int32_t(b.off8[0]) + int32_t(b.off8[1])) / 8; }
+inline int32_t q8s_sum(const Q8S& b) { return -q8s_offset(b) / 8; }
 
 // off8 from the values' sums over the two halves of each 4-byte group.
 inline void set_q8s_offsets(Q8S& b, int32_t sum_bytes01, int32_t sum_bytes23) {

@@ -172,8 +172,8 @@ BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)-
 BENCHMARK_CAPTURE(BM_Packed, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedHot, q4_0, DType::Q4_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedHot, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q8_0, DType::Q8_0)->Arg(1)->Arg(2)->Arg(4)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();

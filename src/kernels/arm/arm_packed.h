@@ -84,7 +84,7 @@ void packed_tile(const GemmArgs& a, int64_t r, int64_t b) {
     const float32x4_t d0 = halves4(w[j].d), d1 = halves4(w[j].d + 4);
     for (int n = 0; n < N; ++n) {
       if constexpr (P::kOffset) {
-        const int32x4_t offset = vdupq_n_s32(int32_t(x[n][j].off8[0]) + x[n][j].off8[1]);
+        const int32x4_t offset = vdupq_n_s32(packed::q8s_offset(x[n][j]));
         s0[n] = vaddq_s32(s0[n], offset);
         s1[n] = vaddq_s32(s1[n], offset);
       }

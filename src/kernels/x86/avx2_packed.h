@@ -67,11 +67,14 @@ constexpr int64_t kPrefetchBlocks = sizeof(Block) >= kPrefetchAheadBytes ? 1 : k
 // Q8_0 prefill tiles ran ~9% faster without them: kernels_bench BM_Packed/q4_0/64, q8_0/64).
 constexpr int64_t kPrefetchMaxBatch = 4;
 
+// Whether this call asks for weights ahead: the table wants it and the batch reads from memory.
+inline bool wants_prefetch(const GemmArgs& a) { return a.prefetch && a.nb <= kPrefetchMaxBatch; }
+
 // Asks for `bytes` of weights at p, about to be needed, when the table wants it (GemmArgs).
 // Always inline: gcc otherwise splits off the part after the early return, finds that it has
 // no effect it models (a prefetch has none) and deletes the call.
 [[gnu::always_inline]] inline void prefetch_weights(const GemmArgs& a, const char* p, size_t bytes) {
-  if (!a.prefetch || a.nb > kPrefetchMaxBatch) return;
+  if (!wants_prefetch(a)) return;
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
@@ -81,7 +84,7 @@ constexpr int64_t kPrefetchMaxBatch = 4;
 // flight; a slice per step of the block's loop keeps them spread. Always inline, as above.
 [[gnu::always_inline]] inline void prefetch_weights_part(const GemmArgs& a, const char* p, size_t bytes, int part,
                                                          int parts) {
-  if (!a.prefetch || a.nb > kPrefetchMaxBatch) return;
+  if (!wants_prefetch(a)) return;
   const uintptr_t base = reinterpret_cast<uintptr_t>(p);
   const uintptr_t end = base + bytes * size_t(part + 1) / size_t(parts);
   uintptr_t line = part == 0 ? base : base + bytes * size_t(part) / size_t(parts) + 63;

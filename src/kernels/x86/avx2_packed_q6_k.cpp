@@ -49,7 +49,7 @@ void Tile<N>::run(const GemmArgs& a, int64_t r, int64_t b) {
   const int64_t blocks = a.k / layout::kQKK;
   for (int64_t j = 0; j < blocks; ++j) {
     const Q6_Kx8& blk = w[j];
-    if (a.prefetch && a.nb <= packed_gemm::kPrefetchMaxBatch) {
+    if (packed_gemm::wants_prefetch(a)) {
       // The next block's scales and d (its last 144 bytes) are read first, before its planes,
       // so the hardware prefetcher, following the planes upward, has not reached them yet,
       // and the slices asked for below (the block two ahead) did not keep them. Asking here

@@ -126,7 +126,7 @@ struct PairQ4_0 {
     }
   }
   static __m512i finish(__m512i s, const packed::Q8S& xa) {
-    return _mm512_add_epi32(s, _mm512_set1_epi32(int32_t(xa.off8[0]) + xa.off8[1]));
+    return _mm512_add_epi32(s, _mm512_set1_epi32(packed::q8s_offset(xa)));
   }
 };
 

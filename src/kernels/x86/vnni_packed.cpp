@@ -30,6 +30,92 @@ struct PairQ8_0 {
 
 using Gemms = pairs::PackedGemms<VnniProducts, PairQ8_0>;
 
+// Batches below pairs::kMinBatch (decode): the AVX2 8-row legacy tiles
+// (avx2::packed_gemm::group_tile) with 256-bit vpdpbusd, which adds its products into the
+// int32 sums itself: per 32 weight bytes one vpdpbusd per activation row against AVX2's
+// maddubs and add (Q4_0), or sign, abs, maddubs, madd and add (Q8_0). The integer sums are
+// the AVX2 tiles' exactly and the float steps the same, so the same bits. Each row's sums run
+// in four chains (a block's products of one row are 8 vpdpbusd, which in one or two chains
+// kept decode bound by their latency); every step feeds all four, in the same order (a chain
+// chosen by the step's index left the sums in memory: gcc scalarises before it unrolls).
+template <class P, int N>
+void small_batch_tile(const GemmArgs& a, int64_t r, int64_t b) {
+  using Block = typename P::Block;
+  const auto* w = reinterpret_cast<const Block*>(a.w + size_t(r) * a.w_row_bytes);
+  const Q8S* x[N];
+  for (int n = 0; n < N; ++n) x[n] = reinterpret_cast<const Q8S*>(a.x + size_t(b + n) * a.x_row_bytes);
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  for (int64_t j = 0; j < a.k / layout::kQK; ++j) {
+    const char* ahead = reinterpret_cast<const char*>(&w[j + avx2::packed_gemm::kPrefetchBlocks<Block>]);
+    avx2::packed_gemm::prefetch_weights(a, ahead, sizeof(Block));
+    __m256i s0[N], s1[N], s2[N], s3[N];
+    for (int n = 0; n < N; ++n) s0[n] = s1[n] = s2[n] = s3[n] = _mm256_setzero_si256();
+    P::template step<N>(w[j], 0, x, j, s0, s1, s2, s3);
+    P::template step<N>(w[j], 1, x, j, s0, s1, s2, s3);
+    const __m256 dw = avx2::packed_gemm::row_scales(w[j].d);
+    for (int n = 0; n < N; ++n) {
+      const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(&x[n][j].d));
+      const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(s0[n], s1[n]), _mm256_add_epi32(s2[n], s3[n]));
+      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P::finish(sum, x[n][j])), d, acc[n]);
+    }
+  }
+  for (int n = 0; n < N; ++n) _mm256_storeu_ps(a.y + (b + n) * a.y_stride + r, acc[n]);
+}
+
+template <class P>
+struct SmallBatchKernel {
+  template <int N>
+  static void tile(const GemmArgs& a, int64_t r, int64_t b) { small_batch_tile<P, N>(a, r, b); }
+};
+
+// Q4_0 (see PairQ4_0): half h of a block is the 32-byte lanes 2h and 2h+1, lane l holding
+// elements 4l..4l+3 (low nibbles) and 16+4l.. (high nibbles).
+struct SmallQ4_0 {
+  using Block = packed::Q4_0x8;
+  template <int N>
+  static void step(const Block& blk, int h, const Q8S* const* x, int64_t j, __m256i* s0, __m256i* s1, __m256i* s2,
+                   __m256i* s3) {
+    using avx2::packed_gemm::bcast4;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i v0 = avx2::packed_gemm::load32(blk.qs + 64 * h), v1 = avx2::packed_gemm::load32(blk.qs + 64 * h + 32);
+    const __m256i lo0 = _mm256_and_si256(v0, low4), hi0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), low4);
+    const __m256i lo1 = _mm256_and_si256(v1, low4), hi1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), low4);
+    for (int n = 0; n < N; ++n) {
+      const int8_t* q = x[n][j].qs + 8 * h;
+      s0[n] = _mm256_dpbusd_epi32(s0[n], lo0, bcast4(q));
+      s1[n] = _mm256_dpbusd_epi32(s1[n], hi0, bcast4(q + 16));
+      s2[n] = _mm256_dpbusd_epi32(s2[n], lo1, bcast4(q + 4));
+      s3[n] = _mm256_dpbusd_epi32(s3[n], hi1, bcast4(q + 20));
+    }
+  }
+  static __m256i finish(__m256i s, const Q8S& xa) { return _mm256_add_epi32(s, _mm256_set1_epi32(packed::q8s_offset(xa))); }
+};
+
+// Q8_0 (see PairQ8_0): half h of a block is the 32-byte lanes 4h..4h+3, lane l holding
+// elements 4l..4l+3.
+struct SmallQ8_0 {
+  using Block = packed::Q8_0x8;
+  template <int N>
+  static void step(const Block& blk, int h, const Q8S* const* x, int64_t j, __m256i* s0, __m256i* s1, __m256i* s2,
+                   __m256i* s3) {
+    using avx2::packed_gemm::bcast4;
+    using avx2::packed_gemm::load32;
+    const __m256i flip = _mm256_set1_epi8(int8_t(0x80));
+    const int8_t* qs = blk.qs + 128 * h;
+    const __m256i u0 = _mm256_xor_si256(load32(qs), flip), u1 = _mm256_xor_si256(load32(qs + 32), flip);
+    const __m256i u2 = _mm256_xor_si256(load32(qs + 64), flip), u3 = _mm256_xor_si256(load32(qs + 96), flip);
+    for (int n = 0; n < N; ++n) {
+      const int8_t* q = x[n][j].qs + 16 * h;
+      s0[n] = _mm256_dpbusd_epi32(s0[n], u0, bcast4(q));
+      s1[n] = _mm256_dpbusd_epi32(s1[n], u1, bcast4(q + 4));
+      s2[n] = _mm256_dpbusd_epi32(s2[n], u2, bcast4(q + 8));
+      s3[n] = _mm256_dpbusd_epi32(s3[n], u3, bcast4(q + 12));
+    }
+  }
+  static __m256i finish(__m256i s, const Q8S& xa) { return _mm256_sub_epi32(s, _mm256_set1_epi32(128 * packed::q8s_sum(xa))); }
+};
+
 // One group of 8 Q4_K rows against one activation row (decode) with 256-bit vpdpbusd: the
 // integer sums and float steps of the AVX2 one-row tile (avx2_packed_q4_k.cpp), so the same
 // bits, in fewer instructions. Unlike the 16-row tiles this reads weights faster than AVX2 when
@@ -73,8 +159,14 @@ void q4_k_decode_tile(const GemmArgs& a, int64_t r, int64_t b) {
 
 }  // namespace
 
-void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { Gemms::q4_0(a, r0, r1); }
-void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { Gemms::q8_0(a, r0, r1); }
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
+  if (a.nb < pairs::kMinBatch) return avx2::packed_gemm::run<SmallBatchKernel<SmallQ4_0>>(a, r0, r1);
+  Gemms::q4_0(a, r0, r1);
+}
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
+  if (a.nb < pairs::kMinBatch) return avx2::packed_gemm::run<SmallBatchKernel<SmallQ8_0>>(a, r0, r1);
+  Gemms::q8_0(a, r0, r1);
+}
 void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1) {
   if (a.nb == 1) {
     for (int64_t r = r0; r < r1; r += packed::kRows) q4_k_decode_tile(a, r, 0);
