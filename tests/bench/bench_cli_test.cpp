@@ -145,6 +145,33 @@ TEST_F(BenchCli, TableForPeople) {
   EXPECT_EQ(rows, 2) << r.out;
 }
 
+// The bandwidth is measured before each repetition; the roofline is each repetition's decode
+// GB/s over its own measurement, averaged (not the mean tok/s over one bandwidth figure).
+TEST_F(BenchCli, RooflineIsEachRepetitionsShareOfItsBandwidth) {
+  const auto r = minnow("bench " + model_ + " -p 4 -n 8 -r 3 -t 1 -c 64 --bw-mib 16 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  int tg_lines = 0;
+  for (const auto& line : lines_of(r.out)) {
+    const auto j = json::parse(line);
+    if (j.at("test") != "tg8") continue;
+    ++tg_lines;
+    const auto tok = j.at("samples_tok_s").get<std::vector<double>>();
+    const auto bw = j.at("samples_bandwidth_gbps").get<std::vector<double>>();
+    ASSERT_EQ(tok.size(), 3u) << line;
+    ASSERT_EQ(bw.size(), 3u) << line;
+    const double bytes = j.at("decode_read_bytes").get<double>();
+    double share = 0, bw_mean = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      ASSERT_GT(bw[i], 0.0) << line;
+      share += 100.0 * bytes * tok[i] / 1e9 / bw[i] / 3;
+      bw_mean += bw[i] / 3;
+    }
+    EXPECT_NEAR(j.at("roofline_pct").get<double>(), share, 1e-9 * share) << line;
+    EXPECT_NEAR(j.at("bandwidth_gbps").get<double>(), bw_mean, 1e-9 * bw_mean) << line;
+  }
+  EXPECT_EQ(tg_lines, 1) << r.out;
+}
+
 TEST_F(BenchCli, WorkerPrintsOneResultLine) {
   const auto r = minnow("bench-worker --engine minnow " + model_ + " -p 4 -n 2 -t 1 -c 64");
   ASSERT_EQ(r.code, 0) << r.err;

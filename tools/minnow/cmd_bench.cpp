@@ -21,7 +21,7 @@ namespace {
 
 // Same pseudo-random prompt for every run and engine.
 constexpr uint64_t kPromptSeed = 0x6d696e6e6f77ull;
-constexpr int kBandwidthRuns = 3;
+constexpr int kBandwidthRuns = 2;  // per repetition
 
 bench::WorkerOptions worker_for(const bench::BenchOptions& o, const std::string& engine, int threads) {
   bench::WorkerOptions w;
@@ -51,7 +51,6 @@ int cmd_bench(int argc, char** argv) {
   ctx.reps = o.reps;
   ctx.bandwidth_bytes = o.bandwidth_mib > 0 ? size_t(o.bandwidth_mib) << 20 : bench::bandwidth_buffer_bytes();
   ctx.bandwidth_runs = kBandwidthRuns;
-  ctx.bandwidth = bench::measure_read_bandwidth(o.threads, kBandwidthRuns, ctx.bandwidth_bytes);
 
   std::vector<std::string> engines = {bench::kEngineMinnow};
   if (o.peer) engines.push_back(bench::kEngineLlama);
@@ -70,11 +69,15 @@ int cmd_bench(int argc, char** argv) {
   bench::Report report;
   for (int threads : o.threads) {
     for (int rep = 1; rep <= o.reps; ++rep) {
+      // Measured next to the runs it is the roofline of (the buffer is freed again before the
+      // workers are forked, so it is not in their RSS).
+      const double bw = bench::measure_read_bandwidth({threads}, kBandwidthRuns, ctx.bandwidth_bytes).front().gbps;
+      ctx.add_bandwidth(threads, bw);
       for (const auto& engine : engines) {
         std::fprintf(stderr, "bench: %s, %d thread%s, run %d/%d\n", engine.c_str(), threads,
                      threads == 1 ? "" : "s", rep, o.reps);
         const auto run = bench::run_child(worker_for(o, engine, threads));
-        report.add(engine, threads, o.n_prompt, o.n_gen, run);
+        report.add(engine, threads, o.n_prompt, o.n_gen, run, bw);
       }
     }
   }

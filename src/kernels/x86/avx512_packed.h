@@ -20,8 +20,9 @@ namespace {
 
 constexpr int kPairRows = 2 * packed::kRows;
 
-// Below this many activation rows the AVX2 kernels serve every packed type (but VNNI's Q4_K
-// decode, vnni_packed.cpp): decode and small batches are memory-bound, and there the 16-row VNNI tiles read the weights slower than
+// Below this many activation rows 8-row tiles serve every packed type (AVX2's, or VNNI's own
+// for Q4_0, Q8_0 and Q4_K decode, vnni_packed.cpp): decode and small batches are memory-bound,
+// and there the 16-row VNNI tiles read the weights slower than
 // AVX2's (kernels_bench BM_Packed against BM_PackedAvx2, q4_0, 1 thread, Zen 4: nb = 1
 // 609 vs 387 us, nb = 4 724 vs 592, nb = 5 822 vs 841, nb = 8 873 vs 1336; the cause is not
 // established: splitting the sums into more dependency chains did not change it).

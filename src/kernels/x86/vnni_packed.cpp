@@ -1,6 +1,6 @@
 // AVX-512 VNNI GEMMs over the packed layouts: the 16-row tiles of avx512_packed.h and
 // avx512_packed_k.h with products by vpdpbusd, for batches of 5 activation rows or more;
-// smaller batches and a last single group go to the AVX2 kernels, except Q4_K decode.
+// smaller batches go to 8-row tiles, VNNI's own for Q4_0, Q8_0 and Q4_K decode, else AVX2's.
 #include "kernels/x86/avx512.h"
 #include "kernels/x86/avx512_packed.h"
 #include "kernels/x86/avx512_packed_k.h"
@@ -35,8 +35,8 @@ using Gemms = pairs::PackedGemms<VnniProducts, PairQ8_0>;
 // int32 sums itself: per 32 weight bytes one vpdpbusd per activation row against AVX2's
 // maddubs and add (Q4_0), or sign, abs, maddubs, madd and add (Q8_0). The integer sums are
 // the AVX2 tiles' exactly and the float steps the same, so the same bits. Each row's sums run
-// in four chains (a block's products of one row are 8 vpdpbusd, which in one or two chains
-// kept decode bound by their latency); every step feeds all four, in the same order (a chain
+// in four chains (a block's 8 vpdpbusd of one row are then 2 latencies deep; two chains
+// measured the same, within noise); every step feeds all four, in the same order (a chain
 // chosen by the step's index left the sums in memory: gcc scalarises before it unrolls).
 template <class P, int N>
 void small_batch_tile(const GemmArgs& a, int64_t r, int64_t b) {

@@ -69,10 +69,17 @@ Stats stats_of(const std::vector<double>& xs) {
   return s;
 }
 
-double BenchContext::bandwidth_gbps(int threads) const {
-  for (const auto& b : bandwidth)
-    if (b.n_threads == threads) return b.gbps;
-  return 0;
+void BenchContext::add_bandwidth(int threads, double gbps) {
+  for (auto& b : bandwidth)
+    if (b.n_threads == threads) return b.gbps.push_back(gbps);
+  bandwidth.push_back({threads, {gbps}});
+}
+
+double roofline_pct(const BenchContext& ctx, const TestRecord& r) {
+  std::vector<double> shares;
+  for (size_t i = 0; i < r.tok_s.size() && i < r.bandwidth_gbps.size(); ++i)
+    if (r.bandwidth_gbps[i] > 0) shares.push_back(100.0 * decode_gbps(ctx, r.tok_s[i]) / r.bandwidth_gbps[i]);
+  return stats_of(shares).mean;
 }
 
 TestRecord& Report::record(const std::string& engine, int threads, bool prefill, int n_tokens, int n_depth) {
@@ -88,7 +95,8 @@ TestRecord& Report::record(const std::string& engine, int threads, bool prefill,
   return records_.back();
 }
 
-void Report::add(const std::string& engine, int threads, int n_prompt, int n_gen, const ChildRun& run) {
+void Report::add(const std::string& engine, int threads, int n_prompt, int n_gen, const ChildRun& run,
+                 double bandwidth_gbps) {
   const auto& w = run.result;
   auto add_common = [&](TestRecord& r) {
     r.ttft_s.push_back(run.ttft_s);
@@ -103,15 +111,22 @@ void Report::add(const std::string& engine, int threads, int n_prompt, int n_gen
   if (n_gen > 0) {
     auto& r = record(engine, threads, false, n_gen, w.n_prompt);
     r.tok_s.push_back(w.decode_s > 0 ? double(w.n_gen) / w.decode_s : 0.0);
+    r.bandwidth_gbps.push_back(bandwidth_gbps);
     add_common(r);
   }
 }
 
 void print_bandwidth(const BenchContext& ctx, bool to_stderr) {
   FILE* out = to_stderr ? stderr : stdout;
-  std::fprintf(out, "memory read bandwidth (measured: streaming sum over %s, with and without prefetch, best of %d):", format_bytes(ctx.bandwidth_bytes).c_str(),
-               ctx.bandwidth_runs);
-  for (const auto& b : ctx.bandwidth) std::fprintf(out, " %d thread%s %.1f GB/s;", b.n_threads, b.n_threads == 1 ? "" : "s", b.gbps);
+  std::fprintf(out,
+               "memory read bandwidth (measured before each repetition: streaming sum over %s, with and without "
+               "prefetch, best of %d; mean, range):",
+               format_bytes(ctx.bandwidth_bytes).c_str(), ctx.bandwidth_runs);
+  for (const auto& b : ctx.bandwidth) {
+    const auto [lo, hi] = std::minmax_element(b.gbps.begin(), b.gbps.end());
+    std::fprintf(out, " %d thread%s %.1f GB/s (%.1f-%.1f);", b.n_threads, b.n_threads == 1 ? "" : "s",
+                 stats_of(b.gbps).mean, *lo, *hi);
+  }
   std::fprintf(out, "\ndecode reads %s per token (weights less the token embedding table)\n\n",
                format_bytes(ctx.model.decode_read_bytes).c_str());
 }
@@ -122,11 +137,10 @@ void Report::print_table(const BenchContext& ctx) const {
     const Stats tok = stats_of(r.tok_s);
     const Stats ttft = stats_of(r.ttft_s);
     const double gbps = decode_gbps(ctx, tok.mean);
-    const double bw = ctx.bandwidth_gbps(r.threads);
     rows.push_back({r.engine, ctx.model.label, ctx.model.type, format_bytes(ctx.model.size_bytes),
                     std::to_string(r.threads), r.name(), fmt("%.2f ± %.2f", tok.mean, tok.sd),
                     r.prefill ? "" : fmt("%.2f", gbps),
-                    r.prefill || bw <= 0 ? "" : fmt("%.1f%%", 100.0 * gbps / bw),
+                    r.prefill ? "" : fmt("%.1f%%", roofline_pct(ctx, r)),
                     format_bytes(r.peak_rss_bytes), fmt("%.3f s", ttft.mean)});
   }
   print_markdown({"engine", "model", "type", "size", "threads", "test", "tok/s ± sd", "GB/s", "% roofline",
@@ -154,7 +168,6 @@ void Report::print_json(const BenchContext& ctx) const {
   for (const auto& r : records_) {
     const Stats tok = stats_of(r.tok_s);
     const Stats ttft = stats_of(r.ttft_s);
-    const double bw = ctx.bandwidth_gbps(r.threads);
     nlohmann::json j;
     j["engine"] = r.engine;
     j["model"] = ctx.model.label;
@@ -178,15 +191,16 @@ void Report::print_json(const BenchContext& ctx) const {
     j["ttft_s"] = ttft.mean;
     j["ttft_s_sd"] = ttft.sd;
     j["load_s"] = stats_of(r.load_s).mean;
-    j["bandwidth_gbps"] = bw;
+    for (const auto& b : ctx.bandwidth)
+      if (b.n_threads == r.threads) j["bandwidth_gbps"] = stats_of(b.gbps).mean;
     if (r.prefill) {
       j["gbps"] = nullptr;
       j["roofline_pct"] = nullptr;
     } else {
-      const double gbps = decode_gbps(ctx, tok.mean);
       j["decode_read_bytes"] = ctx.model.decode_read_bytes;
-      j["gbps"] = gbps;
-      j["roofline_pct"] = bw > 0 ? 100.0 * gbps / bw : 0.0;
+      j["gbps"] = decode_gbps(ctx, tok.mean);
+      j["samples_bandwidth_gbps"] = r.bandwidth_gbps;
+      j["roofline_pct"] = roofline_pct(ctx, r);
     }
     std::printf("%s\n", j.dump().c_str());
   }

@@ -26,25 +26,40 @@ struct TestRecord {
   std::vector<double> tok_s;  // one per repetition
   std::vector<double> ttft_s;
   std::vector<double> load_s;
+  // Read bandwidth measured just before each repetition's runs (GB/s), for its roofline.
+  std::vector<double> bandwidth_gbps;
   uint64_t peak_rss_bytes = 0;  // the largest over the repetitions
 
   std::string name() const { return (prefill ? "pp" : "tg") + std::to_string(n_tokens); }
+};
+
+// Every bandwidth measurement at one thread count, in order.
+struct BandwidthSamples {
+  int n_threads = 0;
+  std::vector<double> gbps;
 };
 
 struct BenchContext {
   ModelInfo model;
   int n_ctx = 0;
   int reps = 0;
-  std::vector<BandwidthResult> bandwidth;
+  std::vector<BandwidthSamples> bandwidth;
   size_t bandwidth_bytes = 0;
   int bandwidth_runs = 0;
-  double bandwidth_gbps(int threads) const;
+  void add_bandwidth(int threads, double gbps);
 };
+
+// Decode's share of the bandwidth roofline, in percent: per repetition, the GB/s its tok/s
+// means over the bandwidth measured just before it, averaged. The machine's bandwidth moves
+// with its neighbours; a figure measured once at the start was 75-103% for the same kernels.
+double roofline_pct(const BenchContext& ctx, const TestRecord& r);
 
 class Report {
  public:
   // Adds one run's figures to the engine/thread-count tests (creating them on first use).
-  void add(const std::string& engine, int threads, int n_prompt, int n_gen, const ChildRun& run);
+  // bandwidth_gbps: the measurement taken just before this repetition.
+  void add(const std::string& engine, int threads, int n_prompt, int n_gen, const ChildRun& run,
+           double bandwidth_gbps);
 
   const std::vector<TestRecord>& records() const { return records_; }
 
