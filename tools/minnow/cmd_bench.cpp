@@ -71,7 +71,7 @@ int cmd_bench(int argc, char** argv) {
     for (int rep = 1; rep <= o.reps; ++rep) {
       // Measured next to the runs it is the roofline of (the buffer is freed again before the
       // workers are forked, so it is not in their RSS).
-      const double bw = bench::measure_read_bandwidth({threads}, kBandwidthRuns, ctx.bandwidth_bytes).front().gbps;
+      const double bw = bench::measure_read_bandwidth(threads, kBandwidthRuns, ctx.bandwidth_bytes);
       ctx.add_bandwidth(threads, bw);
       for (const auto& engine : engines) {
         std::fprintf(stderr, "bench: %s, %d thread%s, run %d/%d\n", engine.c_str(), threads,

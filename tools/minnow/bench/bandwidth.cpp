@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "util/error.h"
 
@@ -93,8 +94,7 @@ size_t bandwidth_buffer_bytes() {
   return std::clamp(size_t(llc) * 4, kMin, kMax);
 }
 
-std::vector<BandwidthResult> measure_read_bandwidth(const std::vector<int>& thread_counts, int runs,
-                                                    size_t bytes) {
+double measure_read_bandwidth(int n_threads, int runs, size_t bytes) {
   bytes -= bytes % (sizeof(V4) * 64);
   if (bytes == 0 || runs < 1) throw Error("bench: bandwidth test needs a buffer and at least one run");
   Mapping buf(bytes);
@@ -103,16 +103,11 @@ std::vector<BandwidthResult> measure_read_bandwidth(const std::vector<int>& thre
   const auto* data = static_cast<const V4*>(buf.ptr);
   const size_t n_vec = bytes / sizeof(V4);
   std::atomic<uint64_t> sink{0};  // the sums are stored, so the reads cannot be optimised away
-
-  std::vector<BandwidthResult> out;
-  for (int n_threads : thread_counts) {
-    double best = 0;
-    for (int r = 0; r < runs; ++r)
-      for (const bool prefetch : {true, false})
-        best = std::max(best, double(bytes) / one_run(data, n_vec, n_threads, prefetch, sink) / 1e9);
-    out.push_back({n_threads, best});
-  }
-  return out;
+  double best = 0;
+  for (int r = 0; r < runs; ++r)
+    for (const bool prefetch : {true, false})
+      best = std::max(best, double(bytes) / one_run(data, n_vec, n_threads, prefetch, sink) / 1e9);
+  return best;
 }
 
 }  // namespace minnow::cli::bench
