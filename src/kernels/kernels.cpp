@@ -36,6 +36,9 @@ uint64_t read_xcr0() {
 CpuFeatures detect_cpu_features() {
   CpuFeatures f;
   unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return f;
+  // The vendor string "AuthenticAMD" comes in ebx, edx, ecx.
+  f.amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
   const bool osxsave = (ecx >> 27) & 1;
   const bool avx = (ecx >> 28) & 1;
@@ -104,8 +107,9 @@ std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
   const bool avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
   if (avx2) tables.push_back(&avx2_kernels());
   const bool avx512 = avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
-  if (avx512) tables.push_back(&avx512_kernels());
-  if (avx512 && cpu.avx512vnni) tables.push_back(&avx512vnni_kernels());
+  const bool prefetch = !cpu.amd;
+  if (avx512) tables.push_back(&avx512_kernels(prefetch));
+  if (avx512 && cpu.avx512vnni) tables.push_back(&avx512vnni_kernels(prefetch));
 #elif defined(__aarch64__)
   if (cpu.neon) tables.push_back(&neon_kernels());
   if (cpu.neon && cpu.dotprod) tables.push_back(&dotprod_kernels());

@@ -78,8 +78,9 @@ struct KernelTable {
   GemmFn gemm_f16_f32act = nullptr;
   // Whether the packed GEMMs ask for the weight stream ahead of use (_mm_prefetch), which
   // callers pass on in GemmArgs::prefetch. On by default, tuned on Zen 3 where the hardware
-  // prefetcher alone left decode waiting on DRAM. Off in the AVX-512 tables: on Zen 4 the
-  // hardware prefetcher alone reads faster (docs/ARCHITECTURE.md, "Kernels").
+  // prefetcher alone left decode waiting on DRAM. Off in the AVX-512 tables chosen for AMD
+  // CPUs: on Zen 4 the hardware prefetcher alone reads faster; on Intel (Emerald Rapids) it
+  // reads much slower (docs/ARCHITECTURE.md, "Kernels").
   bool prefetch_weights = true;
   // Packed matrices with longer rows are stored as column panels of at most this many
   // columns (ops/tensor.h, WeightView::panel_cols); 0: never. In decode one 8-row group of
@@ -97,6 +98,7 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vnni = false, avx512vl = false;
   bool neon = false, dotprod = false, i8mm = false;
+  bool amd = false;  // vendor AuthenticAMD: picks the AVX-512 tables without software prefetch
 };
 
 CpuFeatures detect_cpu_features();

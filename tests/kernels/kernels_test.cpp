@@ -348,11 +348,14 @@ TEST_P(KernelTables, PackedMatchesReference) {
                                    std::to_string(wi) + " nb=" + std::to_string(nb) + " rows=[" +
                                    std::to_string(r0) + "," + std::to_string(r1) + ")";
           const GemmRun want_y = run_gemm(ref, t, w, x, k, rows, nb, r0, r1);
-          GemmRun got_y{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
-          GemmArgs a = args(p, rb, k, xp, xpb, nb, got_y.y.data(), got_y.stride);
-          a.prefetch = table->prefetch_weights;  // as ops passes it on
-          pk.gemm(a, r0, r1);
-          expect_close(got_y, want_y, scale, nb, r0, r1, what);
+          // Both settings of prefetch (the same table runs with either, by CPU vendor).
+          for (const bool prefetch : {false, true}) {
+            GemmRun got_y{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
+            GemmArgs a = args(p, rb, k, xp, xpb, nb, got_y.y.data(), got_y.stride);
+            a.prefetch = prefetch;
+            pk.gemm(a, r0, r1);
+            expect_close(got_y, want_y, scale, nb, r0, r1, what + (prefetch ? " prefetch" : ""));
+          }
         }
       }
     }
@@ -599,6 +602,18 @@ TEST(Kernels, TablesAndFeatures) {
     EXPECT_EQ(best_kernels(cpu).isa, avx512 && cpu.avx512vnni ? "avx512vnni" : avx512 ? "avx512" : "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).isa, "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).rounding, "llama.cpp");
+    // Software prefetch in every table but the AVX-512 ones on AMD; the vendor changes nothing else.
+    CpuFeatures amd = cpu, intel = cpu;
+    amd.amd = true;
+    intel.amd = false;
+    const std::vector<const KernelTable*> on_amd = available_kernels(amd), on_intel = available_kernels(intel);
+    ASSERT_EQ(on_amd.size(), on_intel.size());
+    for (size_t i = 1; i < on_amd.size(); ++i) {
+      EXPECT_EQ(on_amd[i]->isa, on_intel[i]->isa);
+      EXPECT_TRUE(on_intel[i]->prefetch_weights) << on_intel[i]->isa;
+      EXPECT_EQ(on_amd[i]->prefetch_weights, on_amd[i]->isa == "avx2") << on_amd[i]->isa;
+      EXPECT_EQ(on_amd[i]->for_type(DType::Q4_0).packed.gemm, on_intel[i]->for_type(DType::Q4_0).packed.gemm);
+    }
   }
 #endif
   EXPECT_EQ(best_kernels(cpu).rounding, "fast");

@@ -70,10 +70,10 @@ constexpr KernelTable make_avx2_llama_table() {
 // Their integer sums are exact and their float steps the AVX2 tiles', so these tables round
 // exactly as the fast AVX2 table does.
 template <class Packed>
-constexpr KernelTable with_avx512_packed(std::string_view isa) {
+constexpr KernelTable with_avx512_packed(std::string_view isa, bool prefetch_weights) {
   KernelTable t = make_avx2_table();
   t.isa = isa;
-  t.prefetch_weights = false;
+  t.prefetch_weights = prefetch_weights;
   t.types[static_cast<uint32_t>(DType::Q4_0)].packed.gemm = Packed::q4_0;
   t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = Packed::q8_0;
   t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm = Packed::q4_k;
@@ -92,14 +92,20 @@ struct VnniPacked {
 
 constexpr KernelTable kAvx2Table = make_avx2_table();
 constexpr KernelTable kAvx2LlamaTable = make_avx2_llama_table();
-constexpr KernelTable kAvx512Table = with_avx512_packed<Avx512Packed>("avx512");
-constexpr KernelTable kVnniTable = with_avx512_packed<VnniPacked>("avx512vnni");
+constexpr KernelTable kAvx512Table = with_avx512_packed<Avx512Packed>("avx512", true);
+constexpr KernelTable kAvx512HwPrefetchTable = with_avx512_packed<Avx512Packed>("avx512", false);
+constexpr KernelTable kVnniTable = with_avx512_packed<VnniPacked>("avx512vnni", true);
+constexpr KernelTable kVnniHwPrefetchTable = with_avx512_packed<VnniPacked>("avx512vnni", false);
 
 }  // namespace
 
 const KernelTable& avx2_kernels() { return kAvx2Table; }
 const KernelTable& avx2_llama_kernels() { return kAvx2LlamaTable; }
-const KernelTable& avx512_kernels() { return kAvx512Table; }
-const KernelTable& avx512vnni_kernels() { return kVnniTable; }
+const KernelTable& avx512_kernels(bool prefetch_weights) {
+  return prefetch_weights ? kAvx512Table : kAvx512HwPrefetchTable;
+}
+const KernelTable& avx512vnni_kernels(bool prefetch_weights) {
+  return prefetch_weights ? kVnniTable : kVnniHwPrefetchTable;
+}
 
 }  // namespace minnow::kernels
