@@ -9,6 +9,10 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #elif defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -24,6 +28,21 @@ namespace minnow::kernels {
 #if defined(__x86_64__) || defined(_M_X64)
 
 namespace {
+
+// XCR0's tile state bits (17: XTILECFG, 18: XTILEDATA).
+constexpr uint64_t kXcr0TileBits = (uint64_t(1) << 17) | (uint64_t(1) << 18);
+
+// Linux hands out the 8 KiB of tile data per thread only to processes that ask
+// (arch_prctl ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); without leave a tile instruction
+// faults. The leave is the process's for good; asking again is harmless.
+bool request_tile_data() {
+#if defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
 
 uint64_t read_xcr0() {
   uint32_t eax, edx;
@@ -60,6 +79,9 @@ CpuFeatures detect_cpu_features() {
     f.avx512vl = (ebx >> 31) & 1;
     f.avx512vnni = (ecx >> 11) & 1;
   }
+  const bool amx_tile = (edx >> 24) & 1, amx_int8 = (edx >> 25) & 1;
+  const bool os_tiles = (xcr0 & kXcr0TileBits) == kXcr0TileBits;
+  f.amx_int8 = amx_tile && amx_int8 && os_tiles && request_tile_data();
   return f;
 }
 
@@ -110,6 +132,7 @@ std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
   const bool prefetch = !cpu.amd;
   if (avx512) tables.push_back(&avx512_kernels(prefetch));
   if (avx512 && cpu.avx512vnni) tables.push_back(&avx512vnni_kernels(prefetch));
+  if (avx512 && cpu.avx512vnni && cpu.amx_int8) tables.push_back(&amx_kernels(prefetch));
 #elif defined(__aarch64__)
   if (cpu.neon) tables.push_back(&neon_kernels());
   if (cpu.neon && cpu.dotprod) tables.push_back(&dotprod_kernels());

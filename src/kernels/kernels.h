@@ -98,6 +98,9 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vnni = false, avx512vl = false;
   bool neon = false, dotprod = false, i8mm = false;
+  // AMX tiles and int8 products, with the OS's leave for this process to use the tile data
+  // (detect_cpu_features asks Linux for it).
+  bool amx_int8 = false;
   bool amd = false;  // vendor AuthenticAMD: picks the AVX-512 tables without software prefetch
 };
 

@@ -11,6 +11,7 @@ const KernelTable& avx2_llama_kernels();  // the same, rounding as llama.cpp's A
 // table's KernelTable::prefetch_weights (the CPU's choice: CpuFeatures::amd).
 const KernelTable& avx512_kernels(bool prefetch_weights);
 const KernelTable& avx512vnni_kernels(bool prefetch_weights);  // the same through VNNI: needs AVX-512 VNNI too
+const KernelTable& amx_kernels(bool prefetch_weights);  // VNNI's with AMX prefill tiles: needs AMX-INT8 too
 #endif
 
 }  // namespace minnow::kernels

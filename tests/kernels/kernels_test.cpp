@@ -379,7 +379,7 @@ void expect_packed_bits_equal(const KernelTable& got_table, const KernelTable& w
     std::vector<uint8_t> p(w.size());
     for (int64_t g = 0; g < rows / pv.rows; ++g)
       pv.pack(w.data() + size_t(g * pv.rows) * rb, rb, k, p.data() + size_t(g * pv.rows) * rb);
-    for (const int64_t nb : {1, 2, 3, 4, 5, 9, 11, 70}) {
+    for (const int64_t nb : {1, 2, 3, 4, 5, 9, 11, 16, 70}) {
       const std::vector<float> xf = activations(rng, nb, k);
       const size_t xpb = pv.act_row_bytes(k);
       std::vector<uint8_t> xp(xpb * size_t(nb));
@@ -406,7 +406,7 @@ TEST_P(KernelTables, Avx512PackedIsAvx2BitForBit) {
   };
   const KernelTable* avx2 = find("avx2");
   if (!avx2 || !find("avx512")) GTEST_SKIP() << "this CPU runs no AVX-512 table";
-  for (const KernelTable* wide : {find("avx512"), find("avx512vnni")}) {
+  for (const KernelTable* wide : {find("avx512"), find("avx512vnni"), find("amx")}) {
     if (wide) expect_packed_bits_equal(*wide, *avx2, t);
   }
 }
@@ -599,7 +599,8 @@ TEST(Kernels, TablesAndFeatures) {
   EXPECT_EQ(cpu.avx512vnni, bool(__builtin_cpu_supports("avx512vnni")));
   if (cpu.avx2 && cpu.fma && cpu.f16c) {
     const bool avx512 = cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
-    EXPECT_EQ(best_kernels(cpu).isa, avx512 && cpu.avx512vnni ? "avx512vnni" : avx512 ? "avx512" : "avx2");
+    const bool vnni = avx512 && cpu.avx512vnni;
+    EXPECT_EQ(best_kernels(cpu).isa, vnni && cpu.amx_int8 ? "amx" : vnni ? "avx512vnni" : avx512 ? "avx512" : "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).isa, "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).rounding, "llama.cpp");
     // Software prefetch in every table but the AVX-512 ones on AMD; the vendor changes nothing else.

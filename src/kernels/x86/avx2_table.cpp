@@ -90,12 +90,22 @@ struct VnniPacked {
   static constexpr GemmFn q4_k = vnni::gemm_q4_k_x8, q6_k = vnni::gemm_q6_k_x8;
 };
 
+// VNNI's, with AMX tiles for Q4_0 and Q8_0 batches of 16 activation rows or more.
+constexpr KernelTable with_amx(KernelTable t) {
+  t.isa = "amx";
+  t.types[static_cast<uint32_t>(DType::Q4_0)].packed.gemm = amx::gemm_q4_0_x8;
+  t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = amx::gemm_q8_0_x8;
+  return t;
+}
+
 constexpr KernelTable kAvx2Table = make_avx2_table();
 constexpr KernelTable kAvx2LlamaTable = make_avx2_llama_table();
 constexpr KernelTable kAvx512Table = with_avx512_packed<Avx512Packed>("avx512", true);
 constexpr KernelTable kAvx512HwPrefetchTable = with_avx512_packed<Avx512Packed>("avx512", false);
 constexpr KernelTable kVnniTable = with_avx512_packed<VnniPacked>("avx512vnni", true);
 constexpr KernelTable kVnniHwPrefetchTable = with_avx512_packed<VnniPacked>("avx512vnni", false);
+constexpr KernelTable kAmxTable = with_amx(kVnniTable);
+constexpr KernelTable kAmxHwPrefetchTable = with_amx(kVnniHwPrefetchTable);
 
 }  // namespace
 
@@ -107,5 +117,6 @@ const KernelTable& avx512_kernels(bool prefetch_weights) {
 const KernelTable& avx512vnni_kernels(bool prefetch_weights) {
   return prefetch_weights ? kVnniTable : kVnniHwPrefetchTable;
 }
+const KernelTable& amx_kernels(bool prefetch_weights) { return prefetch_weights ? kAmxTable : kAmxHwPrefetchTable; }
 
 }  // namespace minnow::kernels

@@ -28,3 +28,12 @@ void gemm_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 
 }  // namespace minnow::kernels::vnni
+
+namespace minnow::kernels::amx {
+
+// Prefill tiles by AMX-INT8 (amx_packed.cpp, built with AMX flags too; call only when the CPU
+// has AMX and the OS let this process use it: CpuFeatures::amx_int8). Q4_0 and Q8_0.
+void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+
+}  // namespace minnow::kernels::amx
