@@ -8,16 +8,16 @@
 // 8 x 64 B tile. A is the activation rows' Q8S values, loaded in place with their row stride.
 // Every block's int32 sums (Q4_0's with its weight offset inside: B holds q - 8) are stored and
 // finished as the AVX2 tiles finish them (times d_w * d_x, added in float in block order), so
-// the results are the AVX2 table's bits. Batches below one tile of 16 activation rows, the rows left after the last full
-// tile and a last single group go to the VNNI kernels.
+// the results are the AVX2 table's bits. Batches below one tile of 16 activation rows, the rows
+// left after the last full tile and a last single group go to the VNNI kernels.
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/packed.h"
 #include "kernels/x86/avx512.h"
+#include "kernels/x86/avx512_packed.h"
 
 namespace minnow::kernels::amx {
 namespace {
@@ -62,9 +62,7 @@ struct AmxQ4_0 {
   static void unpack(const Block& b0, const Block& b1, uint8_t* out) {
     const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
     for (int m = 0; m < 4; ++m) {
-      const __m512i v = _mm512_inserti64x4(
-          _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0.qs + 32 * m))),
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1.qs + 32 * m)), 1);
+      const __m512i v = avx512::pairs::load_pair(b0.qs + 32 * m, b1.qs + 32 * m);
       const __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
       _mm512_store_si512(out + kBRowBytes * m, _mm512_sub_epi8(lo, eight));
       _mm512_store_si512(out + kBRowBytes * (4 + m), _mm512_sub_epi8(hi, eight));
@@ -76,10 +74,8 @@ struct AmxQ4_0 {
 struct AmxQ8_0 {
   using Block = packed::Q8_0x8;
   static void unpack(const Block& b0, const Block& b1, uint8_t* out) {
-    for (int m = 0; m < kBlockLanes; ++m) {
-      std::memcpy(out + kBRowBytes * m, b0.qs + 32 * m, 32);
-      std::memcpy(out + kBRowBytes * m + 32, b1.qs + 32 * m, 32);
-    }
+    for (int m = 0; m < kBlockLanes; ++m)
+      _mm512_store_si512(out + kBRowBytes * m, avx512::pairs::load_pair(b0.qs + 32 * m, b1.qs + 32 * m));
   }
 };
 
@@ -141,9 +137,7 @@ void gemm(const GemmArgs& a, int64_t r0, int64_t r1, GemmFn vnni) {
       const int64_t n = blocks - j0 < kChunkBlocks ? blocks - j0 : kChunkBlocks;
       for (int64_t i = 0; i < n; ++i) {
         P::unpack(w0[j0 + i], w1[j0 + i], bt + i * kBTileBytes);
-        const __m128i h0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w0[j0 + i].d));
-        const __m128i h1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w1[j0 + i].d));
-        _mm512_store_ps(dw + i * kTileRows, _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_zextsi128_si256(h0), h1, 1)));
+        _mm512_store_ps(dw + i * kTileRows, avx512::pairs::row_scales(w0[j0 + i].d, w1[j0 + i].d));
       }
       // The tile loads read bt through asm that does not tell the compiler so.
       asm volatile("" ::: "memory");
