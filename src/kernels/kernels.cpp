@@ -82,6 +82,9 @@ CpuFeatures detect_cpu_features() {
   const bool amx_tile = (edx >> 24) & 1, amx_int8 = (edx >> 25) & 1;
   const bool os_tiles = (xcr0 & kXcr0TileBits) == kXcr0TileBits;
   f.amx_int8 = amx_tile && amx_int8 && os_tiles && request_tile_data();
+  const bool amx_bf16 = (edx >> 22) & 1;
+  const bool avx512_bf16 = __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1);
+  f.amx_bf16 = f.amx_int8 && amx_bf16 && avx512_bf16 && f.avx512f;
   return f;
 }
 
@@ -132,7 +135,7 @@ std::vector<const KernelTable*> available_kernels(const CpuFeatures& cpu) {
   const bool prefetch = !cpu.amd;
   if (avx512) tables.push_back(&avx512_kernels(prefetch));
   if (avx512 && cpu.avx512vnni) tables.push_back(&avx512vnni_kernels(prefetch));
-  if (avx512 && cpu.avx512vnni && cpu.amx_int8) tables.push_back(&amx_kernels(prefetch));
+  if (avx512 && cpu.avx512vnni && cpu.amx_int8 && cpu.amx_bf16) tables.push_back(&amx_kernels(prefetch));
 #elif defined(__aarch64__)
   if (cpu.neon) tables.push_back(&neon_kernels());
   if (cpu.neon && cpu.dotprod) tables.push_back(&dotprod_kernels());

@@ -51,6 +51,16 @@ struct PackedKernels {
   // GemmArgs as for plain rows, except a.w is packed: group g starts at g * rows * w_row_bytes.
   // r0 and r1 are multiples of rows.
   GemmFn gemm = nullptr;
+  // A second GEMM for batches of at least wide.min_rows activation rows (prefill), with its own
+  // activation format: AMX-BF16's tiles take bf16 activations and sum whole rows in float,
+  // where an int8 format's per-block scales cost a float step per 32 elements. It rounds
+  // differently from gemm (bf16 weights and activations), not as llama.cpp does.
+  struct Wide {
+    int64_t min_rows = 0;  // 0: none
+    ActQuantFn quantize_act = nullptr;
+    ActBytesFn act_row_bytes = nullptr;
+    GemmFn gemm = nullptr;  // same arguments as gemm, a.x in this format
+  } wide{};
 };
 
 struct TypeKernels {
@@ -90,6 +100,9 @@ struct KernelTable {
   // panel's partial sums are added in float after its GEMM, so tables that must round as
   // llama.cpp keep 0.
   int64_t panel_cols = 0;
+  // Tokens per prefill pass this table does best with: the sessions' default chunk (the
+  // weights are read, and for wide GEMMs unpacked, once per pass).
+  int prefill_rows = 64;
 
   const TypeKernels& for_type(DType t) const { return types[static_cast<uint32_t>(t)]; }
 };
@@ -101,6 +114,7 @@ struct CpuFeatures {
   // AMX tiles and int8 products, with the OS's leave for this process to use the tile data
   // (detect_cpu_features asks Linux for it).
   bool amx_int8 = false;
+  bool amx_bf16 = false;  // AMX-BF16 and AVX512-BF16 (the activations' conversion), with the leave
   bool amd = false;  // vendor AuthenticAMD: picks the AVX-512 tables without software prefetch
 };
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernels.h"
 #include "kernels/layout.h"
 
 namespace minnow::kernels::packed {
@@ -62,6 +63,15 @@ size_t q8s_row_bytes(int64_t k);
 size_t q8k_row_bytes(int64_t k);  // plain Q8_K rows, for packed K-quant GEMMs
 // Reference quantizer: the same d and qs as the reference act_q8_0.
 void quantize_q8s_ref(const float* x, void* out, int64_t k);
+
+// bf16 activation rows for the wide GEMMs (PackedKernels::wide): k values, rounded to nearest.
+size_t bf16_row_bytes(int64_t k);
+void quantize_bf16_ref(const float* x, void* out, int64_t k);
+// References for the wide GEMMs on bf16 rows: each weight as unpack_row gives it, rounded to
+// the nearest bf16, times the bf16 activation, summed in float in element order.
+void gemm_bf16_q4_0x8_ref(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_bf16_q4_kx8_ref(const GemmArgs& a, int64_t r0, int64_t r1);
+void gemm_bf16_q6_kx8_ref(const GemmArgs& a, int64_t r0, int64_t r1);
 
 void pack_q4_0x8(const uint8_t* src, size_t src_row_bytes, int64_t k, uint8_t* dst);
 void unpack_row_q4_0x8(const uint8_t* group, int row, int64_t k, float* out);

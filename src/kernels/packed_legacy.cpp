@@ -1,8 +1,11 @@
 // Scalar packing, unpacking and activation quantization for the packed legacy layouts.
 #include <cstring>
+#include <vector>
 
 #include "kernels/kernels.h"
 #include "kernels/packed.h"
+#include "kernels/packed_q4_k.h"
+#include "kernels/packed_q6_k.h"
 #include "util/fp16.h"
 
 namespace minnow::kernels::packed {
@@ -15,7 +18,33 @@ const Block& src_block(const uint8_t* src, size_t src_row_bytes, int row, int64_
   return reinterpret_cast<const Block*>(src + size_t(row) * src_row_bytes)[j];
 }
 
+template <void (*Unpack)(const uint8_t*, int, int64_t, float*)>
+void gemm_bf16_ref(const GemmArgs& a, int64_t r0, int64_t r1) {
+  std::vector<float> w(static_cast<size_t>(a.k));
+  for (int64_t r = r0; r < r1; ++r) {
+    Unpack(a.w + size_t(r / kRows * kRows) * a.w_row_bytes, int(r % kRows), a.k, w.data());
+    for (float& v : w) v = bf16_to_f32(f32_to_bf16(v));
+    for (int64_t b = 0; b < a.nb; ++b) {
+      const auto* x = reinterpret_cast<const uint16_t*>(a.x + size_t(b) * a.x_row_bytes);
+      float sum = 0.0f;
+      for (int64_t i = 0; i < a.k; ++i) sum += w[size_t(i)] * bf16_to_f32(x[i]);
+      a.y[b * a.y_stride + r] = sum;
+    }
+  }
+}
+
 }  // namespace
+
+size_t bf16_row_bytes(int64_t k) { return size_t(k) * sizeof(uint16_t); }
+
+void quantize_bf16_ref(const float* x, void* out, int64_t k) {
+  auto* y = static_cast<uint16_t*>(out);
+  for (int64_t i = 0; i < k; ++i) y[i] = f32_to_bf16(x[i]);
+}
+
+void gemm_bf16_q4_0x8_ref(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_bf16_ref<unpack_row_q4_0x8>(a, r0, r1); }
+void gemm_bf16_q4_kx8_ref(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_bf16_ref<unpack_row_q4_k_x8>(a, r0, r1); }
+void gemm_bf16_q6_kx8_ref(const GemmArgs& a, int64_t r0, int64_t r1) { gemm_bf16_ref<unpack_row_q6_k_x8>(a, r0, r1); }
 
 size_t q8s_row_bytes(int64_t k) { return size_t(k / L::kQK) * sizeof(Q8S); }
 

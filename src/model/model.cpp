@@ -98,8 +98,11 @@ int64_t panel_cols_for(const WeightView& w, const kernels::KernelTable& kt) {
   if (width == 0) return 0;
   const kernels::PackedKernels& pk = kt.for_type(w.type).packed;
   const int64_t rest = w.cols - width;
+  const auto act_splits = [&](kernels::ActBytesFn bytes) {
+    return !bytes || bytes(width) + bytes(rest) == bytes(w.cols);
+  };
   const bool splits = row_bytes(w.type, uint64_t(width)) + row_bytes(w.type, uint64_t(rest)) == w.row_bytes &&
-                      pk.act_row_bytes(width) + pk.act_row_bytes(rest) == pk.act_row_bytes(w.cols);
+                      act_splits(pk.act_row_bytes) && act_splits(pk.wide.act_row_bytes);
   return splits ? width : 0;
 }
 

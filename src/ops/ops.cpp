@@ -16,6 +16,7 @@ namespace {
 // kernels, the table they were packed for; plain views use ctx's).
 struct MatmulPlan {
   kernels::ActQuantFn quantize_act = nullptr;  // null: f32 activations used as they are
+  kernels::ActBytesFn act_row_bytes = nullptr;  // packed views: to offset panels' activations
   size_t x_row_bytes = 0;
   kernels::GemmFn gemm = nullptr;
 };
@@ -26,10 +27,14 @@ kernels::GemmFn gemm_for(const kernels::TypeKernels& tk, int64_t nb) {
 }
 
 MatmulPlan plan_for(const ExecContext& ctx, const WeightView& w, int64_t nb) {
-  if (w.packed) return {w.packed->quantize_act, w.packed->act_row_bytes(w.cols), w.packed->gemm};
+  if (w.packed) {
+    const kernels::PackedKernels::Wide& wide = w.packed->wide;
+    if (wide.gemm && nb >= wide.min_rows) return {wide.quantize_act, wide.act_row_bytes, wide.act_row_bytes(w.cols), wide.gemm};
+    return {w.packed->quantize_act, w.packed->act_row_bytes, w.packed->act_row_bytes(w.cols), w.packed->gemm};
+  }
   const kernels::TypeKernels& tk = ctx.kernels.for_type(w.type);
   const bool f32 = tk.act_type == DType::F32;
-  return {f32 ? nullptr : tk.quantize_act, kernels::act_row_bytes(tk.act_type, w.cols), gemm_for(tk, nb)};
+  return {f32 ? nullptr : tk.quantize_act, nullptr, kernels::act_row_bytes(tk.act_type, w.cols), gemm_for(tk, nb)};
 }
 
 // Rows are converted on all threads when there are several (prefill): on one thread this
@@ -67,11 +72,11 @@ constexpr int64_t kRowGrain = 16;
 // Rows [r0, r1) of the product `whole` describes. A matrix stored in column panels
 // (WeightView::panel_cols) is computed panel by panel: the first panel's sums go to y, each
 // later one's to `part` (shaped as y) and are then added to y, in panel order.
-void gemm_rows(kernels::GemmFn gemm, const WeightView& w, const kernels::GemmArgs& whole, float* part, int64_t r0,
+void gemm_rows(const MatmulPlan& p, const WeightView& w, const kernels::GemmArgs& whole, float* part, int64_t r0,
                int64_t r1) {
   const int64_t n = w.panels();
   if (n == 1) {
-    gemm(whole, r0, r1);
+    p.gemm(whole, r0, r1);
     return;
   }
   for (int64_t i = 0; i < n; ++i) {
@@ -80,9 +85,9 @@ void gemm_rows(kernels::GemmFn gemm, const WeightView& w, const kernels::GemmArg
     a.w = panel.data;
     a.w_row_bytes = panel.row_bytes;
     a.k = panel.cols;
-    a.x = whole.x + w.packed->act_row_bytes(panel.col0);
+    a.x = whole.x + p.act_row_bytes(panel.col0);
     a.y = i == 0 ? whole.y : part;
-    gemm(a, r0, r1);
+    p.gemm(a, r0, r1);
     if (i == 0) continue;
     for (int64_t b = 0; b < whole.nb; ++b) {
       float* y = whole.y + b * whole.y_stride;
@@ -112,7 +117,7 @@ void matmul(const ExecContext& ctx, const WeightView& w, const float* x, int64_t
   const size_t act_bytes = p.quantize_act ? p.x_row_bytes * size_t(nb) : 0;
   float* part = size_scratch(act_scratch, act_bytes, w.panels() > 1 ? size_t(nb * w.rows) : 0);
   const kernels::GemmArgs args = gemm_args(ctx, w, convert_acts(ctx, p, x, w.cols, nb, act_scratch.data()), p.x_row_bytes, nb, y);
-  ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { gemm_rows(p.gemm, w, args, part, r0, r1); });
+  ctx.pool.parallel_for(w.rows, kRowGrain, [&](int64_t r0, int64_t r1) { gemm_rows(p, w, args, part, r0, r1); });
 }
 
 void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws, const float* x, int64_t nb,
@@ -145,7 +150,7 @@ void matmul_multi(const ExecContext& ctx, std::span<const WeightView* const> ws,
   ctx.pool.parallel_for(begin[ws.size()], kRowGrain, [&](int64_t r0, int64_t r1) {
     for (size_t i = 0; i < ws.size(); ++i) {
       const int64_t a = std::max(r0, begin[i]), b = std::min(r1, begin[i + 1]);
-      if (a < b) gemm_rows(plans[i].gemm, *ws[i], args[i], part ? part + nb * begin[i] : nullptr, a - begin[i], b - begin[i]);
+      if (a < b) gemm_rows(plans[i], *ws[i], args[i], part ? part + nb * begin[i] : nullptr, a - begin[i], b - begin[i]);
     }
   });
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "kernels/kernels.h"
 #include "util/error.h"
 
 #ifndef MINNOW_LLAMA_LIB_DIR
@@ -135,6 +136,10 @@ bool peer_available(const PeerOptions& opt, std::string* why) {
 
 std::unique_ptr<LlamaPeer> LlamaPeer::load(const std::string& gguf_path, const PeerOptions& opt) {
   if (opt.n_ctx == 0 || opt.n_batch == 0) throw Error("llama.cpp peer: n_ctx and n_batch must be > 0");
+  // llama.cpp's build for AMX CPUs runs tile instructions without asking Linux for the tile
+  // data first (SIGILL when nothing in the process has asked: OracleLong ran it before any
+  // Minnow kernel). detect_cpu_features asks for this process.
+  (void)kernels::detect_cpu_features();
   std::unique_ptr<LlamaPeer> peer(new LlamaPeer());
   peer->lib_dir_ = resolve_lib_dir(opt);
   std::string why;

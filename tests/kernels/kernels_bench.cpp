@@ -76,7 +76,7 @@ const Matrices& matrices(DType t, bool packed) {
 // hot_rows: only that many rows, the same ones every iteration, so they stay in L2 and the
 // figure is the kernel's compute rate rather than the memory's.
 void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding rounding = Rounding::Fast,
-                    std::string_view isa = {}, int64_t hot_rows = 0) {
+                    std::string_view isa = {}, int64_t hot_rows = 0, bool wide = false) {
   const KernelTable* chosen = &best_kernels(detect_cpu_features(), rounding);
   if (!isa.empty()) {
     chosen = nullptr;
@@ -93,9 +93,15 @@ void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding roun
     state.SkipWithError("no packed layout for this type");
     return;
   }
-  const ActQuantFn quantize_act = packed ? plain.packed.quantize_act : plain.quantize_act;
-  const GemmFn gemm = packed ? plain.packed.gemm : plain.gemm;
-  const size_t x_row_bytes = packed ? plain.packed.act_row_bytes(kK) : act_row_bytes(plain.act_type, kK);
+  if (wide && !plain.packed.wide.gemm) {
+    state.SkipWithError("no wide GEMM for this type");
+    return;
+  }
+  const ActQuantFn quantize_act = wide ? plain.packed.wide.quantize_act : packed ? plain.packed.quantize_act : plain.quantize_act;
+  const GemmFn gemm = wide ? plain.packed.wide.gemm : packed ? plain.packed.gemm : plain.gemm;
+  const size_t x_row_bytes = wide     ? plain.packed.wide.act_row_bytes(kK)
+                             : packed ? plain.packed.act_row_bytes(kK)
+                                      : act_row_bytes(plain.act_type, kK);
   const int64_t nb = state.range(0);
   const Matrices& m = matrices(t, packed);
   std::vector<uint8_t> xq(x_row_bytes * size_t(nb));
@@ -126,7 +132,7 @@ void run_gemm_bench(benchmark::State& state, DType t, bool packed, Rounding roun
     if (hot_rows == 0) copy = (copy + 1) % m.copies;
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * per_thread * int64_t(row_bytes(t, kK)));
-  state.SetLabel(std::string(table.isa) + (packed ? " packed" : "") +
+  state.SetLabel(std::string(table.isa) + (wide ? " wide" : packed ? " packed" : "") +
                  (table.rounding == "fast" ? "" : " rounding " + std::string(table.rounding)));
 }
 
@@ -140,6 +146,9 @@ void BM_PackedAvx2(benchmark::State& state, DType t) { run_gemm_bench(state, t, 
 // Weights in L2 (256 rows per thread): what the kernel computes per second when memory does not
 // limit it. Far above BM_Packed's rate means decode waits on memory; close to it, on compute.
 void BM_PackedHot(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, {}, 256); }
+// The wide GEMMs (PackedKernels::wide: bf16 activations, AMX-BF16 tiles) of the best table.
+void BM_PackedWide(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, {}, 0, true); }
+void BM_PackedWideHot(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, {}, 256, true); }
 void BM_PackedAvx512(benchmark::State& state, DType t) { run_gemm_bench(state, t, true, Rounding::Fast, "avx512"); }
 
 void BM_MemoryRead(benchmark::State& state) {
@@ -172,10 +181,14 @@ BENCHMARK_CAPTURE(BM_Packed, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)-
 BENCHMARK_CAPTURE(BM_Packed, q8_0, DType::Q8_0)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q4_K, DType::Q4_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Packed, q6_K, DType::Q6_K)->Arg(1)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedHot, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedHot, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(64)->Arg(128)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q8_0, DType::Q8_0)->Arg(1)->Arg(2)->Arg(4)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedWide, q4_0, DType::Q4_0)->Arg(16)->Arg(64)->Arg(128)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedWideHot, q4_0, DType::Q4_0)->Arg(64)->Arg(128)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedWide, q4_K, DType::Q4_K)->Arg(64)->Arg(128)->Threads(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedWide, q6_K, DType::Q6_K)->Arg(64)->Arg(128)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q8_0, DType::Q8_0)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedLlamaRounding, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedAvx2, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(5)->Arg(6)->Arg(8)->Arg(64)->Threads(1)->UseRealTime();

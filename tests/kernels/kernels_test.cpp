@@ -411,6 +411,82 @@ TEST_P(KernelTables, Avx512PackedIsAvx2BitForBit) {
   }
 }
 
+// The wide GEMMs (PackedKernels::wide, bf16 activations): the table's bf16 conversion is the
+// reference's bit for bit; its gemm is the reference's up to float summation order, on row
+// ranges that leave tiles of 32, 16 and 8 weight rows, batches that leave partial activation
+// tiles and K past one unpacked chunk (2048 elements); and the reference is the float product
+// up to the bf16 rounding of weights and activations (2^-9 each, relative).
+GemmFn wide_reference(DType t) {
+  switch (t) {
+    case DType::Q4_0: return packed::gemm_bf16_q4_0x8_ref;
+    case DType::Q4_K: return packed::gemm_bf16_q4_kx8_ref;
+    case DType::Q6_K: return packed::gemm_bf16_q6_kx8_ref;
+    default: return nullptr;
+  }
+}
+
+TEST_P(KernelTables, WideGemmMatchesReference) {
+  const DType t = GetParam();
+  int tested = 0;
+  for (const KernelTable* table : every_table()) {
+    const PackedKernels& pk = table->for_type(t).packed;
+    if (!pk.wide.gemm) continue;
+    const GemmFn reference = wide_reference(t);
+    ASSERT_TRUE(reference && pk.wide.quantize_act && pk.wide.act_row_bytes && pk.wide.min_rows > 0) << table->isa;
+    ++tested;
+    std::mt19937 rng(777 + static_cast<uint32_t>(t));
+    const int64_t rows = 5 * pk.rows;
+    // K past one chunk of 64 blocks too (2048 elements and more).
+    for (const int64_t k : {awkward_k(t), int64_t(9 * 256)}) {
+      const size_t rb = row_bytes(t, uint64_t(k)), xb = pk.wide.act_row_bytes(k);
+      ASSERT_EQ(xb, packed::bf16_row_bytes(k));
+      for (const std::vector<uint8_t>& w : {quantized_rows(rng, t, rows, k), random_bit_rows(rng, t, rows, k)}) {
+        std::vector<uint8_t> p(w.size());
+        for (int64_t g = 0; g < rows / pk.rows; ++g)
+          pk.pack(w.data() + size_t(g * pk.rows) * rb, rb, k, p.data() + size_t(g * pk.rows) * rb);
+        std::vector<float> wf(size_t(rows * k));
+        for (int64_t r = 0; r < rows; ++r) dequantize_row(t, w.data() + size_t(r) * rb, wf.data() + r * k, k);
+        for (const int64_t nb : {16, 17, 31, 32, 33, 70}) {
+          const std::vector<float> xf = activations(rng, nb, k);
+          std::vector<uint8_t> x(xb * size_t(nb)), x_ref(x.size());
+          for (int64_t b = 0; b < nb; ++b) {
+            pk.wide.quantize_act(xf.data() + b * k, x.data() + size_t(b) * xb, k);
+            packed::quantize_bf16_ref(xf.data() + b * k, x_ref.data() + size_t(b) * xb, k);
+          }
+          ASSERT_EQ(x, x_ref) << table->isa << " bf16 activations, k=" << k;
+          const int64_t g = pk.rows;
+          for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {g, rows - g}, {2 * g, 3 * g}}) {
+            const std::string what = std::string(table->isa) + " wide " + type_name(t) + " k=" + std::to_string(k) +
+                                     " nb=" + std::to_string(nb) + " rows=[" + std::to_string(r0) + "," + std::to_string(r1) + ")";
+            GemmRun got{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3}, want = got;
+            reference(args(p, rb, k, x, xb, nb, want.y.data(), want.stride), r0, r1);
+            pk.wide.gemm(args(p, rb, k, x, xb, nb, got.y.data(), got.stride), r0, r1);
+            for (int64_t b = 0; b < nb; ++b)
+              for (int64_t r = 0; r < got.stride; ++r) {
+                const size_t i = size_t(b * got.stride + r);
+                if (r < r0 || r >= r1) {
+                  ASSERT_EQ(got.y[i], kUntouched) << what << ": wrote outside at b=" << b << " r=" << r;
+                  continue;
+                }
+                double exact = 0.0, magnitude = 0.0;
+                for (int64_t e = 0; e < k; ++e) {
+                  const double wx = double(wf[size_t(r * k + e)]) * double(xf[size_t(b * k + e)]);
+                  exact += wx;
+                  magnitude += std::fabs(wx);
+                }
+                const double summation = double(k) * std::ldexp(1.0, -23) * magnitude * 1.02 + 1e-30;
+                ASSERT_NEAR(got.y[i], want.y[i], summation) << what << " b=" << b << " r=" << r;
+                ASSERT_NEAR(want.y[i], exact, std::ldexp(1.0, -8) * magnitude * 1.01 + summation)
+                    << what << " reference vs exact, b=" << b << " r=" << r;
+              }
+          }
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no table on this CPU has a wide GEMM for " << type_name(t);
+}
+
 // gemm_f16_f32act: the same outputs, bit for bit, as the table's F16 gemm on the f16
 // activations it widens, and close to the reference's F16 gemm; on awkward lengths (a scalar
 // tail), odd row ranges and 1-16 activation rows (its tiles take up to 6).
@@ -600,7 +676,7 @@ TEST(Kernels, TablesAndFeatures) {
   if (cpu.avx2 && cpu.fma && cpu.f16c) {
     const bool avx512 = cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
     const bool vnni = avx512 && cpu.avx512vnni;
-    EXPECT_EQ(best_kernels(cpu).isa, vnni && cpu.amx_int8 ? "amx" : vnni ? "avx512vnni" : avx512 ? "avx512" : "avx2");
+    EXPECT_EQ(best_kernels(cpu).isa, vnni && cpu.amx_int8 && cpu.amx_bf16 ? "amx" : vnni ? "avx512vnni" : avx512 ? "avx512" : "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).isa, "avx2");
     EXPECT_EQ(best_kernels(cpu, Rounding::LlamaCpp).rounding, "llama.cpp");
     // Software prefetch in every table but the AVX-512 ones on AMD; the vendor changes nothing else.

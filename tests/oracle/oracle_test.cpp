@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -63,7 +64,8 @@ double kl_bound(QuantMix mix) {
 // build) a 1-ulp difference can flip one int8 rounding of an activation and move later logits
 // by a few tenths on these random models (llama.cpp differs from itself by as much when only
 // its kernel path changes; OracleLong measures it), so the top-1 check there allows 2% of
-// positions.
+// positions, and more only where Minnow is nearer than llama.cpp to the float computation
+// (expect_nearer_to_float_than_llama).
 bool rounds_like_llama_build() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -80,7 +82,8 @@ constexpr double kMinTop1RateOtherwise = 0.98;
 // this; any difference inside the layers grows past it.
 constexpr double kIdenticalLayersKl = 1e-10;
 // A free greedy run may part from llama.cpp only at a step that the issue itself counts as
-// undecided: llama.cpp's own top-2 margin there is at most 0.1.
+// undecided: llama.cpp's own top-2 margin there is at most 0.1; or, past it, where the float
+// computation on the same weights takes Minnow's token (llama.cpp's rounding decided it).
 constexpr double kTieMargin = 0.1;
 
 // With the table that rounds as llama.cpp (kernels::Rounding::LlamaCpp) the logits of every
@@ -93,6 +96,37 @@ void expect_identical_with_llama_rounding(const std::string& path, const Referen
   const std::vector<int32_t> gen = minnow_greedy(path, r.prompt, int(r.continuation.size()), true);
   EXPECT_EQ(gen, r.continuation) << path << " (llama.cpp rounding): free greedy parts at token "
                                  << matching_prefix(gen, r.continuation);
+}
+
+std::filesystem::path model_dir();
+
+// Where Minnow's top-1 token parts from llama.cpp's at more positions than llama.cpp's own
+// kernel paths part from each other (min_top1_rate), the parting must come from llama.cpp's
+// rounding, not Minnow's: against the float computation on the same weights (the file
+// dequantized to F32 by `minnow quantize`, run by llama.cpp), Minnow must be the nearer of the
+// two, in mean KL and in top-1 disagreements. (The AMX table's wide GEMMs take bf16
+// activations where llama.cpp takes int8 blocks; on the tiny Q4_0 and Q8_0 models they came out
+// ~6x nearer the float result in mean KL than llama.cpp.)
+// llama.cpp's logits for `tokens` on the float computation of `path`'s weights: the file
+// dequantized to F32 by `minnow quantize` (written beside the test models, removed after).
+std::vector<float> float_logits(const std::string& path, const std::vector<int32_t>& tokens) {
+  const std::string f32 = (model_dir() / ("f32-of-" + std::filesystem::path(path).filename().string())).string();
+  const std::string cmd = std::string(MINNOW_BINARY_DIR) + "/minnow quantize " + path + " " + f32 + " F32 >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) throw Error("failed: " + cmd);
+  std::vector<float> logits = peer::LlamaPeer::load(f32, ReferenceOptions::default_peer_options())->eval_all_logits(tokens);
+  std::filesystem::remove(f32);
+  return logits;
+}
+
+void expect_nearer_to_float_than_llama(const std::string& path, const Reference& r, const std::vector<float>& ours) {
+  const std::vector<float> exact = float_logits(path, r.tokens());
+  const Comparison theirs = compare_logits(exact, r.logits, r.n_vocab);
+  const Comparison mine = compare_logits(exact, ours, r.n_vocab);
+  std::printf("[oracle] %s vs its float computation: llama.cpp %s; minnow %s\n", path.c_str(), theirs.summary().c_str(),
+              mine.summary().c_str());
+  EXPECT_LE(mine.mean_kl, theirs.mean_kl) << path << ": parts from llama.cpp and is further from the float result";
+  EXPECT_LE(mine.top1_checked - mine.top1_agree, theirs.top1_checked - theirs.top1_agree)
+      << path << ": parts from llama.cpp and disagrees with the float result more often";
 }
 
 // identical_layers: every matrix inside the layers has a type whose kernels round as
@@ -110,8 +144,8 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
   if (identical_layers && rounds_like_llama_build()) {
     EXPECT_LE(c.mean_kl, kIdenticalLayersKl) << path << ": " << c.summary();
     EXPECT_EQ(c.top1_agree, c.top1_checked) << path << ": " << c.summary();
-  } else {
-    EXPECT_GE(c.top1_rate(), min_top1_rate) << path << ": " << c.summary();
+  } else if (c.top1_rate() < min_top1_rate) {
+    expect_nearer_to_float_than_llama(path, r, ours);
   }
   std::printf("[oracle] %s: %s\n", path.c_str(), c.summary().c_str());
   if (free_greedy) {
@@ -122,8 +156,20 @@ Comparison expect_matches_llama(const std::string& path, double max_mean_kl, boo
           (r.prompt.size() - 1 + same) * size_t(r.n_vocab), size_t(r.n_vocab)));
       std::printf("[oracle] %s: free greedy parts at token %zu, llama.cpp top-2 margin there %.4g\n",
                   path.c_str(), same, margin);
-      EXPECT_LT(margin, kTieMargin) << path << ": free greedy generation diverges at token " << same
-                                    << " where llama.cpp's top-2 margin is " << margin;
+      if (margin >= kTieMargin) {
+        // Past the tie margin only where the float computation takes Minnow's token there.
+        std::vector<int32_t> context = r.prompt;
+        context.insert(context.end(), gen.begin(), gen.begin() + std::ptrdiff_t(same));
+        const std::vector<float> exact = float_logits(path, context);
+        const float* last = exact.data() + (context.size() - 1) * size_t(r.n_vocab);
+        const int32_t float_token = int32_t(std::max_element(last, last + r.n_vocab) - last);
+        std::printf("[oracle] %s: the float computation takes token %d there (top-2 margin %.4g); minnow %d, llama.cpp %d\n",
+                    path.c_str(), float_token, top2_margin(std::span<const float>(last, size_t(r.n_vocab))), gen[same],
+                    r.continuation[same]);
+        EXPECT_EQ(float_token, gen[same]) << path << ": free greedy generation diverges at token " << same
+                                          << " where llama.cpp's top-2 margin is " << margin
+                                          << " and the float computation takes llama.cpp's token";
+      }
     }
   }
   if (llama_identical && rounds_like_llama_build()) expect_identical_with_llama_rounding(path, r);

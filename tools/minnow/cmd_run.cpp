@@ -31,7 +31,7 @@ int cmd_run(int argc, char** argv) {
   EngineOptions eo;
   eo.n_threads = int(args.integer({"-t", "--threads"}, 1, 1024).value_or(0));
   eo.n_ctx = int(args.integer({"-c", "--ctx-size"}, 1, 1 << 24).value_or(4096));
-  eo.n_batch = int(args.integer({"-b", "--batch"}, 1, 1 << 16).value_or(64));
+  eo.n_batch = int(args.integer({"-b", "--batch"}, 1, 1 << 16).value_or(0));
   if (args.flag({"--no-pack-cache"})) eo.pack_cache.dir.clear();
   if (const auto r = args.value({"--rounding"})) eo.rounding = parse_rounding(*r);
   const bool raw = args.flag({"--raw"});  // prompt text without BOS/special handling

@@ -43,7 +43,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& opt)
   model_ = Model::load(model_path, &kernels_, pool_.get(), &opt.pack_cache);
   tokenizer_ = Tokenizer::from_gguf(model_->file());
   session_ = std::make_unique<Session>(*model_, ExecContext{kernels_, *pool_},
-                                       SessionOptions{opt.n_ctx, opt.n_batch});
+                                       SessionOptions{opt.n_ctx, opt.n_batch > 0 ? opt.n_batch : kernels_.prefill_rows});
   load_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

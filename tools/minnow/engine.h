@@ -21,7 +21,7 @@ kernels::Rounding parse_rounding(const std::string& text);
 struct EngineOptions {
   int n_threads = 0;  // 0: default_thread_count()
   int n_ctx = 4096;
-  int n_batch = 64;
+  int n_batch = 0;  // prefill chunk; 0: the kernel table's (KernelTable::prefill_rows)
   // LlamaCpp: kernels that round as llama.cpp's build for this CPU (outputs match it bit for
   // bit; Q8_0 prefill is slower), where Minnow has them (AVX2).
   kernels::Rounding rounding = kernels::Rounding::Fast;

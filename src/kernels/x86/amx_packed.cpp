@@ -18,6 +18,7 @@
 #include "kernels/packed.h"
 #include "kernels/x86/avx512.h"
 #include "kernels/x86/avx512_packed.h"
+#include "kernels/x86/amx_tiles.h"
 
 namespace minnow::kernels::amx {
 namespace {
@@ -32,17 +33,8 @@ constexpr int kBTileBytes = kBlockLanes * kBRowBytes;
 // the float sums wait in y between chunks (stored and reloaded exactly).
 constexpr int64_t kChunkBlocks = 8;
 
-// The tile register file's shape (palette 1): tile 0 the int32 sums C (16 x 16), tile 1 the
-// activations A (16 rows x 32 bytes), tile 2 the weights B (8 rows x 64 bytes).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-static_assert(sizeof(TileConfig) == 64);
-
+// The tiles (palette 1): tile 0 the int32 sums C (16 x 16), tile 1 the activations A (16 rows
+// x 32 bytes), tile 2 the weights B (8 rows x 64 bytes).
 TileConfig tile_config() {
   TileConfig c;
   c.colsb[0] = kTileRows * sizeof(int32_t);
@@ -119,18 +111,16 @@ GemmArgs rows_from(const GemmArgs& a, int64_t b) {
   return rest;
 }
 
+// Weight rows [r0, r1) (pairs of groups) against activation rows [0, nb) (whole tiles).
 template <class P>
-void gemm(const GemmArgs& a, int64_t r0, int64_t r1, GemmFn vnni) {
-  const int64_t full = a.nb / kTileRows * kTileRows;
-  const int64_t r_pairs = r0 + (r1 - r0) / kTileRows * kTileRows;
-  if (full == 0 || r_pairs == r0) return vnni(a, r0, r1);
+void tile_rows(const GemmArgs& a, int64_t r0, int64_t r1, int64_t nb) {
   using Block = typename P::Block;
   const int64_t blocks = a.k / layout::kQK;
-  const TileConfig config = tile_config();
-  _tile_loadconfig(&config);
+  TileScope tiles;
+  tiles.load(tile_config());
   alignas(64) uint8_t bt[kChunkBlocks * kBTileBytes];
   alignas(64) float dw[kChunkBlocks * kTileRows];
-  for (int64_t r = r0; r < r_pairs; r += kTileRows) {
+  for (int64_t r = r0; r < r1; r += kTileRows) {
     const auto* w0 = reinterpret_cast<const Block*>(a.w + size_t(r) * a.w_row_bytes);
     const auto* w1 = reinterpret_cast<const Block*>(a.w + size_t(r + packed::kRows) * a.w_row_bytes);
     for (int64_t j0 = 0; j0 < blocks; j0 += kChunkBlocks) {
@@ -141,10 +131,17 @@ void gemm(const GemmArgs& a, int64_t r0, int64_t r1, GemmFn vnni) {
       }
       // The tile loads read bt through asm that does not tell the compiler so.
       asm volatile("" ::: "memory");
-      for (int64_t b = 0; b < full; b += kTileRows) tile_chunk(a, r, b, j0, n, bt, dw);
+      for (int64_t b = 0; b < nb; b += kTileRows) tile_chunk(a, r, b, j0, n, bt, dw);
     }
   }
-  _tile_release();
+}
+
+template <class P>
+void gemm(const GemmArgs& a, int64_t r0, int64_t r1, GemmFn vnni) {
+  const int64_t full = a.nb / kTileRows * kTileRows;
+  const int64_t r_pairs = r0 + (r1 - r0) / kTileRows * kTileRows;
+  if (full == 0 || r_pairs == r0) return vnni(a, r0, r1);
+  tile_rows<P>(a, r0, r_pairs, full);
   if (full < a.nb) vnni(rows_from(a, full), r0, r_pairs);
   if (r_pairs < r1) vnni(a, r_pairs, r1);
 }
