@@ -185,7 +185,7 @@ BENCHMARK_CAPTURE(BM_PackedHot, q4_0, DType::Q4_0)->Arg(1)->Arg(2)->Arg(4)->Arg(
 BENCHMARK_CAPTURE(BM_PackedHot, q8_0, DType::Q8_0)->Arg(1)->Arg(2)->Arg(4)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q4_K, DType::Q4_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedHot, q6_K, DType::Q6_K)->Arg(1)->Arg(64)->Threads(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_PackedWide, q4_0, DType::Q4_0)->Arg(16)->Arg(64)->Arg(128)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PackedWide, q4_0, DType::Q4_0)->Arg(16)->Arg(64)->Arg(128)->Arg(256)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedWideHot, q4_0, DType::Q4_0)->Arg(64)->Arg(128)->Arg(256)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedWide, q4_K, DType::Q4_K)->Arg(64)->Arg(128)->Threads(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PackedWide, q6_K, DType::Q6_K)->Arg(64)->Arg(128)->Threads(1)->UseRealTime();

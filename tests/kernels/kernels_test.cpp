@@ -435,9 +435,16 @@ TEST_P(KernelTables, WideGemmMatchesReference) {
     ASSERT_TRUE(reference && pk.wide.quantize_act && pk.wide.act_row_bytes && pk.wide.min_rows > 0) << table->isa;
     ++tested;
     std::mt19937 rng(777 + static_cast<uint32_t>(t));
-    const int64_t rows = 5 * pk.rows;
-    // K past one chunk of 64 blocks too (2048 elements and more).
-    for (const int64_t k : {awkward_k(t), int64_t(9 * 256)}) {
+    // K past one chunk of 64 blocks too (2048 elements and more); and, at one K and batch, more
+    // rows than one group of 8 row blocks of 32 (the amx GEMM's unpack unit).
+    struct Shape {
+      int64_t k, rows;
+      std::vector<int64_t> batches;
+    };
+    const Shape shapes[] = {{awkward_k(t), 5 * pk.rows, {16, 17, 31, 32, 33, 70}},
+                            {int64_t(9 * 256), 5 * pk.rows, {16, 17, 31, 32, 33, 70}},
+                            {awkward_k(t), 37 * pk.rows, {33}}};
+    for (const auto& [k, rows, batches] : shapes) {
       const size_t rb = row_bytes(t, uint64_t(k)), xb = pk.wide.act_row_bytes(k);
       ASSERT_EQ(xb, packed::bf16_row_bytes(k));
       for (const std::vector<uint8_t>& w : {quantized_rows(rng, t, rows, k), random_bit_rows(rng, t, rows, k)}) {
@@ -446,7 +453,7 @@ TEST_P(KernelTables, WideGemmMatchesReference) {
           pk.pack(w.data() + size_t(g * pk.rows) * rb, rb, k, p.data() + size_t(g * pk.rows) * rb);
         std::vector<float> wf(size_t(rows * k));
         for (int64_t r = 0; r < rows; ++r) dequantize_row(t, w.data() + size_t(r) * rb, wf.data() + r * k, k);
-        for (const int64_t nb : {16, 17, 31, 32, 33, 70}) {
+        for (const int64_t nb : batches) {
           const std::vector<float> xf = activations(rng, nb, k);
           std::vector<uint8_t> x(xb * size_t(nb)), x_ref(x.size());
           for (int64_t b = 0; b < nb; ++b) {
