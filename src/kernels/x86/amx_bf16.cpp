@@ -23,6 +23,7 @@
 #include "kernels/packed_q6_k.h"
 #include "kernels/x86/avx512.h"
 #include "kernels/x86/avx512_packed.h"
+#include "kernels/x86/avx512_packed_k.h"
 #include "kernels/x86/amx_tiles.h"
 
 namespace minnow::kernels::amx {
@@ -71,9 +72,6 @@ void store_b_row(uint8_t* out, __m512 lo, __m512 hi) {
   _mm512_store_si512(out, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
 }
 
-// Q4_0: lane m of a pair of groups holds, per row (one 32-bit lane), the bytes 4m..4m+3: low
-// nibbles elements 4m + i, high nibbles 16 + 4m + i. A nibble becomes 2^23 + u as float bits
-// and loses 2^23 + 8 exactly, leaving q; then times d.
 // Four lanes of 4-bit values (Q4_0's and Q4_K's sub-block layout): lane m of a pair of groups
 // holds, per row (one 32-bit lane), the bytes 4m..4m+3: low nibbles elements 4m + i, high
 // nibbles 16 + 4m + i. A nibble u becomes 2^23 + u as float bits, and value(u - 2^23) is the
@@ -116,23 +114,6 @@ struct Bf16Q4_0 {
   }
 };
 
-// The 64 six-bit values of a SixBit64 (packed_q4_k.h), in index order.
-void decode_six_bit(const packed::SixBit64& s, uint8_t out[64]) {
-  const __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.b));
-  const __m128i nibbles = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.b + 32));
-  const __m128i n4 = _mm_set1_epi8(0x0F);
-  const __m256i n = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(nibbles, n4)),
-                                            _mm_and_si128(_mm_srli_epi16(nibbles, 4), n4), 1);
-  const __m256i top = _mm256_and_si256(_mm256_srli_epi16(low, 2), _mm256_set1_epi8(0x30));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_and_si256(low, _mm256_set1_epi8(0x3F)));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_or_si256(n, top));
-}
-
-// 16 bytes (rows 0-7 of group 0, then of group 1) as floats.
-__m512 bytes_as_floats(const uint8_t* b) {
-  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b))));
-}
-
 // Q4_K: sub-block s of a super-block is laid out as a Q4_0 block (lanes q[s][0..3]); the
 // weight is scale x u - min, scale = d x its 6-bit scale, min = dmin x its 6-bit min, as
 // dequantize_row takes them.
@@ -140,20 +121,20 @@ struct Bf16Q4_K {
   using Block = packed::Q4_Kx8;
   static constexpr int kTiles = packed::kQ4Subs;
   static void unpack(const Block& b0, const Block& b1, uint8_t* out) {
-    alignas(16) uint8_t sc[2][64], mn[2][64], sub_scales[16], sub_mins[16];
-    decode_six_bit(b0.scales, sc[0]);
-    decode_six_bit(b1.scales, sc[1]);
-    decode_six_bit(b0.mins, mn[0]);
-    decode_six_bit(b1.mins, mn[1]);
+    avx512::pairs::ScaleBytes sc[2], mn[2];
+    avx512::pairs::decode_scales(b0.scales, sc[0]);
+    avx512::pairs::decode_scales(b1.scales, sc[1]);
+    avx512::pairs::decode_scales(b0.mins, mn[0]);  // the same 6-bit decoding, mins' order
+    avx512::pairs::decode_scales(b1.mins, mn[1]);
     const __m512 d = avx512::pairs::row_scales(b0.d, b1.d), dmin = avx512::pairs::row_scales(b0.dmin, b1.dmin);
     const __m512 magic = _mm512_set1_ps(8388608.0f);
+    alignas(16) uint8_t sub_mins[16];
     for (int s = 0; s < packed::kQ4Subs; ++s) {
-      for (int r = 0; r < 16; ++r) {
-        sub_scales[r] = sc[r / 8][packed::q4_k_x8_scale_index(s, r % 8)];
-        sub_mins[r] = mn[r / 8][packed::q4_k_x8_min_index(s, r % 8)];
-      }
-      const Halves scale(_mm512_mul_ps(d, bytes_as_floats(sub_scales)));
-      const Halves min(_mm512_mul_ps(dmin, bytes_as_floats(sub_mins)));
+      for (int r = 0; r < 16; ++r) sub_mins[r] = mn[r / 8].v[packed::q4_k_x8_min_index(s, r % 8)];
+      const __m512i sub_scales = avx512::pairs::pair_scales(sc[0], sc[1], s);
+      const Halves scale(_mm512_mul_ps(d, _mm512_cvtepi32_ps(sub_scales)));
+      const Halves min(_mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(
+                                                reinterpret_cast<const __m128i*>(sub_mins))))));
       unpack_nibble_lanes(b0.q[s][0], b1.q[s][0], out + s * kBTileBytes, [&](__m512 f, bool hi) {
         return _mm512_sub_ps(_mm512_mul_ps(_mm512_sub_ps(f, magic), scale(hi)), min(hi));
       });

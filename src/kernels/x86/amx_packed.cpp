@@ -1,13 +1,13 @@
-// AMX (Intel Sapphire Rapids and later) prefill GEMMs over the packed Q4_0 and Q8_0 layouts:
-// one tile multiply (tdpbssd) takes the products of 16 activation rows against 16
-// weight rows over one 32-element block, 8192 multiply-adds, where VNNI needs 128 vpdpbusd.
+// AMX-INT8 (Intel Sapphire Rapids and later) prefill GEMM over the packed Q8_0 layout: one
+// tile multiply (tdpbssd) takes the products of 16 activation rows against 16 weight rows over
+// one 32-element block, 8192 multiply-adds, where VNNI needs 128 vpdpbusd. (Q4_0 took these
+// tiles too until its bf16 wide GEMM, amx_bf16.cpp, replaced them.)
 //
-// The packed layouts are already AMX's B operand: a 32-byte lane of a packed group holds 4
+// The packed layout is already AMX's B operand: a 32-byte lane of a packed group holds 4
 // consecutive elements of each of its 8 rows, so the same lane of two groups is one 64-byte B
-// row (4 elements x 16 weight rows), and a block's 8 lanes (Q4_0: nibbles unpacked) are one
-// 8 x 64 B tile. A is the activation rows' Q8S values, loaded in place with their row stride.
-// Every block's int32 sums (Q4_0's with its weight offset inside: B holds q - 8) are stored and
-// finished as the AVX2 tiles finish them (times d_w * d_x, added in float in block order), so
+// row (4 elements x 16 weight rows), and a block's 8 lanes are one 8 x 64 B tile. A is the
+// activation rows' Q8S values, loaded in place with their row stride. Every block's int32 sums
+// are stored and finished as the AVX2 tiles finish them (times d_w * d_x, added in float in block order), so
 // the results are the AVX2 table's bits. Batches below one tile of 16 activation rows, the rows
 // left after the last full tile and a last single group go to the VNNI kernels.
 #include <immintrin.h>
@@ -46,22 +46,6 @@ TileConfig tile_config() {
   return c;
 }
 
-// Q4_0: the nibbles less 8 (their values, signed), so that the tile sums need no offset; lane
-// m's low nibbles are elements 4m..4m+3 and its high nibbles 16+4m.., so B rows 0-3 are the
-// low and 4-7 the high ones.
-struct AmxQ4_0 {
-  using Block = packed::Q4_0x8;
-  static void unpack(const Block& b0, const Block& b1, uint8_t* out) {
-    const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-    for (int m = 0; m < 4; ++m) {
-      const __m512i v = avx512::pairs::load_pair(b0.qs + 32 * m, b1.qs + 32 * m);
-      const __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
-      _mm512_store_si512(out + kBRowBytes * m, _mm512_sub_epi8(lo, eight));
-      _mm512_store_si512(out + kBRowBytes * (4 + m), _mm512_sub_epi8(hi, eight));
-    }
-  }
-};
-
 // Q8_0: the weights as they are, lane m = elements 4m..4m+3.
 struct AmxQ8_0 {
   using Block = packed::Q8_0x8;
@@ -75,7 +59,7 @@ struct AmxQ8_0 {
 // [b, b + 16): acc += each block's sums times d_w * d_x, acc read from and left in y (fresh
 // when j0 is 0). bt: the chunk's B tiles; dw: its 16 row scales per block. (Two sets of tiles
 // taking alternate blocks, the next multiply running while this block's sums are finished,
-// measured within 3%: kernels_bench BM_Packed/q4_0/64.)
+// measured within 3% on Q4_0: kernels_bench BM_Packed/q4_0/64.)
 void tile_chunk(const GemmArgs& a, int64_t r, int64_t b, int64_t j0, int64_t n, const uint8_t* bt, const float* dw) {
   alignas(64) int32_t c[kTileRows * kTileRows];
   __m512 acc[kTileRows];
@@ -148,7 +132,6 @@ void gemm(const GemmArgs& a, int64_t r0, int64_t r1, GemmFn vnni) {
 
 }  // namespace
 
-void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<AmxQ4_0>(a, r0, r1, vnni::gemm_q4_0_x8); }
 void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1) { gemm<AmxQ8_0>(a, r0, r1, vnni::gemm_q8_0_x8); }
 
 }  // namespace minnow::kernels::amx

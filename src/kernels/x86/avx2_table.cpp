@@ -91,8 +91,7 @@ struct VnniPacked {
 };
 
 // VNNI's, with AMX tiles for batches of 16 activation rows or more: bf16 ones (the wide GEMMs,
-// bf16 activations) for Q4_0, Q4_K and Q6_K, int8 ones for Q8_0 (and Q4_0 batches that
-// come with Q8S activations).
+// bf16 activations) for Q4_0, Q4_K and Q6_K, int8 ones for Q8_0.
 constexpr int64_t kAmxWideRows = 16;
 constexpr KernelTable with_amx(KernelTable t) {
   t.isa = "amx";
@@ -100,20 +99,19 @@ constexpr KernelTable with_amx(KernelTable t) {
   // the tile multiplies (kernels_bench BM_PackedWideHot/q4_0/64 vs /128). Q4_0 pp512, 1
   // thread, by chunk: 64 183, 128 208, 256 232, 512 232 tok/s (minnow bench -b, one run).
   t.prefill_rows = 256;
-  auto set = [&t](DType w, GemmFn int8, GemmFn bf16) {
-    PackedKernels& p = t.types[static_cast<uint32_t>(w)].packed;
-    p.gemm = int8;
-    p.wide = {kAmxWideRows, amx::quantize_bf16, packed::bf16_row_bytes, bf16};
+  // Batches below kAmxWideRows keep VNNI's packed GEMMs.
+  auto set_wide = [&t](DType w, GemmFn bf16) {
+    t.types[static_cast<uint32_t>(w)].packed.wide = {kAmxWideRows, amx::quantize_bf16, packed::bf16_row_bytes, bf16};
   };
-  set(DType::Q4_0, amx::gemm_q4_0_x8, amx::gemm_bf16_q4_0_x8);
+  set_wide(DType::Q4_0, amx::gemm_bf16_q4_0_x8);
   // Q8_0 keeps its int8 tiles, which sum what llama.cpp's AMX build sums. A bf16 Q8_0 GEMM
-  // (tried: synthetic qwen2-1.5b Q8_0 pp512 233 tok/s at 1 thread) came out nearer the float result than
-  // llama.cpp on the tiny oracle models, but its weights' rounding (8-bit q x d to a bf16)
+  // (tried: synthetic qwen2-1.5b Q8_0 pp512 233 tok/s at 1 thread) came out nearer the float
+  // result than llama.cpp on the tiny oracle models, but its weights' rounding (8-bit q x d to bf16)
   // flipped a free greedy step where llama.cpp's top-2 margin was 0.102 and the float
   // computation sided with llama.cpp (OracleSynth qwen2_tiny_Q8_0); not kept.
   t.types[static_cast<uint32_t>(DType::Q8_0)].packed.gemm = amx::gemm_q8_0_x8;
-  set(DType::Q4_K, t.types[static_cast<uint32_t>(DType::Q4_K)].packed.gemm, amx::gemm_bf16_q4_k_x8);
-  set(DType::Q6_K, t.types[static_cast<uint32_t>(DType::Q6_K)].packed.gemm, amx::gemm_bf16_q6_k_x8);
+  set_wide(DType::Q4_K, amx::gemm_bf16_q4_k_x8);
+  set_wide(DType::Q6_K, amx::gemm_bf16_q6_k_x8);
   return t;
 }
 

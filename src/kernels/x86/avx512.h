@@ -32,9 +32,8 @@ void gemm_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 namespace minnow::kernels::amx {
 
 // Prefill tiles by AMX-INT8 (amx_packed.cpp, built with AMX flags too; call only when the CPU
-// has AMX and the OS let this process use it: CpuFeatures::amx_int8). Q4_0 and Q8_0, int8
-// activations (packed::Q8S).
-void gemm_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
+// has AMX and the OS let this process use it: CpuFeatures::amx_int8). Q8_0, int8 activations
+// (packed::Q8S).
 void gemm_q8_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 
 // Wide GEMMs by AMX-BF16 on bf16 activation rows (amx_bf16.cpp, built with AMX-BF16 and
