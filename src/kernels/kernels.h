@@ -86,6 +86,11 @@ struct KernelTable {
   // the KV cache (ops::attend_rows), where few activation rows meet many cache rows. Rounds
   // exactly as F16's gemm does on the same values. null: F16's gemm on f16 activations.
   GemmFn gemm_f16_f32act = nullptr;
+  // The same operands, each f16 x f16 product exact and the products summed in float in the
+  // kernel's own order, so not as F16's gemm rounds: the attention's GEMMs over more than one
+  // token, where the table has it (amx: bf16 tiles over the exact bf16 halves of f16 values,
+  // x86/amx_attn.cpp). null: gemm_f16_f32act (or F16's gemm) serves.
+  GemmFn gemm_f16_exact = nullptr;
   // Whether the packed GEMMs ask for the weight stream ahead of use (_mm_prefetch), which
   // callers pass on in GemmArgs::prefetch. On by default, tuned on Zen 3 where the hardware
   // prefetcher alone left decode waiting on DRAM. Off in the AVX-512 tables chosen for AMD

@@ -239,10 +239,12 @@ void attend_rows(const ExecContext& ctx, std::span<const float* const> q, std::s
                  float scale, bool one_token, const AttnScratch& scratch, std::span<float* const> out) {
   const kernels::TypeKernels& f16 = ctx.kernels.for_type(DType::F16);
   const kernels::GemmFn gemm = gemm_for(f16, one_token ? 1 : 2);
-  // f16 rows against f32 activations holding f16 values, where the table has that GEMM and
-  // it rounds as `gemm` (not llama.cpp's one-row dot).
-  const bool f32_acts = ctx.kernels.gemm_f16_f32act != nullptr && gemm == f16.gemm;
-  const kernels::GemmFn pass = f32_acts ? ctx.kernels.gemm_f16_f32act : gemm;
+  // f16 rows against f32 activations holding f16 values: for more than one token by the
+  // table's exact-product GEMM where it has one; otherwise where the table has such a GEMM
+  // and it rounds as `gemm` (not llama.cpp's one-row dot).
+  const bool exact = !one_token && ctx.kernels.gemm_f16_exact != nullptr;
+  const bool f32_acts = exact || (ctx.kernels.gemm_f16_f32act != nullptr && gemm == f16.gemm);
+  const kernels::GemmFn pass = exact ? ctx.kernels.gemm_f16_exact : f32_acts ? ctx.kernels.gemm_f16_f32act : gemm;
   const size_t act_bytes = f32_acts ? sizeof(float) : sizeof(uint16_t);
   const auto rows = int64_t(q.size());
   const int64_t n_max = *std::max_element(n_kv.begin(), n_kv.end());

@@ -541,6 +541,61 @@ TEST(Kernels, F16GemmOnF32ActsIsF16Gemm) {
   if (tables == 0) GTEST_SKIP() << "no table on this CPU has gemm_f16_f32act";
 }
 
+// gemm_f16_exact: every output within float rounding of the exact sum of its f16 x f16
+// products (in double): |y - exact| <= 4 k 2^-24 sum |w x| (each product added in up to four
+// exact parts, one rounding each); lengths around the 32-element step, activation values over
+// a wide range of exponents, 1-40 activation rows (past one 16-row tile), weight row ranges
+// within and past 16- and 32-row blocks, nothing written outside the range.
+TEST(Kernels, F16ExactGemmSumsExactProducts) {
+  std::mt19937 rng(17);
+  int tables = 0;
+  for (const KernelTable* table : every_table()) {
+    if (table->gemm_f16_exact == nullptr) continue;
+    ++tables;
+    for (const int64_t k : {int64_t(1), int64_t(31), int64_t(128), int64_t(419)}) {
+      const int64_t rows = 45;
+      const std::vector<uint8_t> w = quantized_rows(rng, DType::F16, rows, k);
+      for (const int64_t nb : {1, 6, 16, 17, 40}) {
+        std::vector<float> x = random_floats(rng, size_t(nb * k));
+        for (float& f : x) f = fp16_to_f32(f32_to_fp16(std::ldexp(f, int(rng() % 24) - 12)));
+        for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, rows}, {3, 8}, {5, 6}, {13, 45}, {16, 33}}) {
+          GemmRun got{std::vector<float>(size_t((rows + 3) * nb), kUntouched), rows + 3};
+          GemmArgs a;
+          a.w = w.data();
+          a.w_row_bytes = row_bytes(DType::F16, uint64_t(k));
+          a.k = k;
+          a.x = reinterpret_cast<const uint8_t*>(x.data());
+          a.x_row_bytes = size_t(k) * sizeof(float);
+          a.nb = nb;
+          a.y = got.y.data();
+          a.y_stride = got.stride;
+          table->gemm_f16_exact(a, r0, r1);
+          for (int64_t b = 0; b < nb; ++b) {
+            for (int64_t r = 0; r < got.stride; ++r) {
+              const float g = got.y[size_t(b * got.stride + r)];
+              if (r < r0 || r >= r1) {
+                ASSERT_EQ(g, kUntouched) << table->isa << " wrote outside [" << r0 << ", " << r1 << ") at " << b << "," << r;
+                continue;
+              }
+              double exact = 0.0, mag = 0.0;
+              for (int64_t i = 0; i < k; ++i) {
+                uint16_t h;
+                std::memcpy(&h, w.data() + size_t(r) * a.w_row_bytes + 2 * size_t(i), 2);
+                const double p = double(fp16_to_f32(h)) * double(x[size_t(b * k + i)]);
+                exact += p;
+                mag += std::fabs(p);
+              }
+              ASSERT_LE(std::fabs(double(g) - exact), 4.0 * double(k) * 0x1p-24 * mag + 1e-37)
+                  << table->isa << " k=" << k << " nb=" << nb << " rows " << r0 << ".." << r1 << " at " << b << "," << r;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (tables == 0) GTEST_SKIP() << "no table on this CPU has gemm_f16_exact";
+}
+
 // SwiGLU against the reference (libm's expf) on lengths that leave SIMD tails, with inputs
 // from the saturated ends (|g| near and past the exp clamp) and the usual range.
 TEST(Kernels, SiluMulMatchesReference) {

@@ -172,6 +172,35 @@ TEST(RoundToF16Weights, IsConversionToF16AndBack) {
         << "x = " << in[i] << " (" << std::hexfloat << in[i] << ")";
 }
 
+// One head's f16 cache: K rows k_stride apart, V transposed (rows n_ctx long).
+struct Cache {
+  const std::vector<uint16_t>& k;
+  int64_t k_stride;
+  const std::vector<uint16_t>& v_t;
+  int64_t n_ctx;
+  int hd;
+};
+
+// attend_rows with `table` on one thread, scale 1/8, over fresh scratch that holds stale
+// values: the output rows, one after another.
+std::vector<float> attend(const kernels::KernelTable& table, const Cache& c, const std::vector<std::vector<float>>& q,
+                          const std::vector<int64_t>& n_kv, bool one_token) {
+  std::vector<const float*> qp;
+  for (const auto& row : q) qp.push_back(row.data());
+  std::vector<uint16_t> q16(size_t(ops::kAttnMaxRows * c.hd)), w16(size_t(ops::kAttnMaxRows * c.n_ctx));
+  std::vector<float> scores(size_t(ops::kAttnMaxRows * c.n_ctx), 1e9f), outs(size_t(ops::kAttnMaxRows * c.hd));
+  const ops::AttnScratch scratch{q16.data(), scores.data(), w16.data(), outs.data()};
+  std::vector<std::vector<float>> out(q.size(), std::vector<float>(size_t(c.hd), 0.0f));
+  std::vector<float*> op;
+  for (auto& row : out) op.push_back(row.data());
+  ThreadPool pool(1);
+  const ExecContext ctx{table, pool};
+  ops::attend_rows(ctx, qp, n_kv, c.k.data(), c.k_stride, c.v_t.data(), c.n_ctx, c.hd, 0.125f, one_token, scratch, op);
+  std::vector<float> flat;
+  for (const auto& row : out) flat.insert(flat.end(), row.begin(), row.end());
+  return flat;
+}
+
 // With the table's f32-activation GEMM and without it, attention gives the same bits: GQA
 // groups of 1-7 query rows, causal lengths, head sizes 64 and 128, contexts past a few tiles.
 TEST(AttendRows, F32ActivationPathRoundsAsF16Path) {
@@ -181,7 +210,8 @@ TEST(AttendRows, F32ActivationPathRoundsAsF16Path) {
   for (const kernels::KernelTable* kt : kernels::available_kernels(kernels::detect_cpu_features())) {
     if (kt->gemm_f16_f32act == nullptr) continue;
     ++tables;
-    kernels::KernelTable without = *kt;
+    kernels::KernelTable with = *kt, without = *kt;
+    with.gemm_f16_exact = without.gemm_f16_exact = nullptr;  // AttendRows.ExactGemmPath's
     without.gemm_f16_f32act = nullptr;
     for (const int hd : {64, 128}) {
       const int64_t n_ctx = 300, k_stride = 2 * hd;
@@ -194,23 +224,9 @@ TEST(AttendRows, F32ActivationPathRoundsAsF16Path) {
         std::vector<std::vector<float>> q(size_t(rows), std::vector<float>(size_t(hd), 0.0f));
         for (auto& row : q)
           for (float& f : row) f = dist(rng) * 3.0f;
-        std::vector<const float*> qp;
-        for (auto& row : q) qp.push_back(row.data());
-        std::vector<std::vector<float>> results;
-        for (const kernels::KernelTable* table : {kt, static_cast<const kernels::KernelTable*>(&without)}) {
-          std::vector<uint16_t> q16(size_t(ops::kAttnMaxRows * hd)), w16(size_t(ops::kAttnMaxRows * n_ctx));
-          std::vector<float> scores(size_t(ops::kAttnMaxRows * n_ctx), 1e9f), outs(size_t(ops::kAttnMaxRows * hd));
-          const ops::AttnScratch scratch{q16.data(), scores.data(), w16.data(), outs.data()};
-          std::vector<std::vector<float>> out(size_t(rows), std::vector<float>(size_t(hd), 0.0f));
-          std::vector<float*> op;
-          for (auto& row : out) op.push_back(row.data());
-          ThreadPool pool(1);
-          const ExecContext ctx{*table, pool};
-          ops::attend_rows(ctx, qp, n_kv, k.data(), k_stride, v_t.data(), n_ctx, hd, 0.125f, false, scratch, op);
-          std::vector<float> flat;
-          for (auto& row : out) flat.insert(flat.end(), row.begin(), row.end());
-          results.push_back(flat);
-        }
+        const Cache cache{k, k_stride, v_t, n_ctx, hd};
+        const std::vector<std::vector<float>> results = {attend(with, cache, q, n_kv, false),
+                                                         attend(without, cache, q, n_kv, false)};
         for (size_t i = 0; i < results[0].size(); ++i)
           ASSERT_EQ(std::bit_cast<uint32_t>(results[0][i]), std::bit_cast<uint32_t>(results[1][i]))
               << kt->isa << " hd " << hd << " rows " << rows << " at " << i;
@@ -218,6 +234,46 @@ TEST(AttendRows, F32ActivationPathRoundsAsF16Path) {
     }
   }
   if (tables == 0) GTEST_SKIP() << "no table on this CPU has gemm_f16_f32act";
+}
+
+// The exact-product GEMM (gemm_f16_exact) against the f32-activation path: for batches the
+// sums differ only in their order, so a softmax weight may round to a neighbouring f16 value
+// (2^-11 relative) and no more; one-token passes do not take it (the same bits). 16 rows
+// (one tile), head sizes 64 and 128, lengths past a few 32-position steps.
+TEST(AttendRows, ExactGemmPath) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  int tables = 0;
+  for (const kernels::KernelTable* kt : kernels::available_kernels(kernels::detect_cpu_features())) {
+    if (kt->gemm_f16_exact == nullptr) continue;
+    ++tables;
+    kernels::KernelTable without = *kt;
+    without.gemm_f16_exact = nullptr;
+    for (const int hd : {64, 128}) {
+      const int64_t n_ctx = 300, k_stride = 2 * hd;
+      std::vector<uint16_t> k(size_t(n_ctx * k_stride)), v_t(size_t(hd * n_ctx));
+      for (auto& h : k) h = f32_to_fp16(dist(rng));
+      for (auto& h : v_t) h = f32_to_fp16(dist(rng));
+      for (const bool one_token : {false, true}) {
+        const int rows = one_token ? 6 : 16;
+        std::vector<int64_t> n_kv;
+        for (int r = 0; r < rows; ++r) n_kv.push_back(one_token ? 290 : 200 + 5 * r);
+        std::vector<std::vector<float>> q(size_t(rows), std::vector<float>(size_t(hd), 0.0f));
+        for (auto& row : q)
+          for (float& f : row) f = dist(rng) * 0.3f;
+        const Cache cache{k, k_stride, v_t, n_ctx, hd};
+        const std::vector<std::vector<float>> results = {attend(*kt, cache, q, n_kv, one_token),
+                                                         attend(without, cache, q, n_kv, one_token)};
+        for (size_t i = 0; i < results[0].size(); ++i) {
+          if (one_token)
+            ASSERT_EQ(std::bit_cast<uint32_t>(results[0][i]), std::bit_cast<uint32_t>(results[1][i])) << kt->isa << " at " << i;
+          else
+            ASSERT_NEAR(results[0][i], results[1][i], 1e-3f) << kt->isa << " hd " << hd << " at " << i;
+        }
+      }
+    }
+  }
+  if (tables == 0) GTEST_SKIP() << "no table on this CPU has gemm_f16_exact";
 }
 
 // attend_rows against plain double-precision attention over the f16 cache, each row with its

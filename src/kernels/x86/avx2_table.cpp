@@ -99,6 +99,8 @@ constexpr KernelTable with_amx(KernelTable t) {
   // the tile multiplies (kernels_bench BM_PackedWideHot/q4_0/64 vs /128). Q4_0 pp512, 1
   // thread, by chunk: 64 183, 128 208, 256 232, 512 232 tok/s (minnow bench -b, one run).
   t.prefill_rows = 256;
+  // Prefill attention by bf16 tiles (exact products, float sums in the tiles' order).
+  t.gemm_f16_exact = amx::gemm_f16_exact;
   // Batches below kAmxWideRows keep VNNI's packed GEMMs.
   auto set_wide = [&t](DType w, GemmFn bf16) {
     t.types[static_cast<uint32_t>(w)].packed.wide = {kAmxWideRows, amx::quantize_bf16, packed::bf16_row_bytes, bf16};

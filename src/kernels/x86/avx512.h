@@ -43,4 +43,8 @@ void gemm_bf16_q4_0_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_bf16_q4_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 void gemm_bf16_q6_k_x8(const GemmArgs& a, int64_t r0, int64_t r1);
 
+// KernelTable::gemm_f16_exact by AMX-BF16 (amx_attn.cpp, the same flags and condition): f16
+// weight rows against f32 activation rows holding f16 values.
+void gemm_f16_exact(const GemmArgs& a, int64_t r0, int64_t r1);
+
 }  // namespace minnow::kernels::amx
