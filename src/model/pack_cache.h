@@ -5,9 +5,12 @@
 // the next load into a map of pages that are already there.
 //
 // One file per (source file identity, kernel table, packed layouts, matrix plan). It is written
-// to a temporary name and renamed into place, carries a checksum of its data that every load
-// verifies, and is only ever a copy: anything wrong with it (missing, short, stale, corrupt,
-// unwritable directory, full disk) means packing again from the GGUF, never a failed load.
+// to a temporary name, synced, and renamed into place, and carries a checksum of its data. A
+// stamp file beside it records the file's stat when its checksum last passed; a load verifies
+// the checksum whenever there is no stamp or the stat differs (the file was written,
+// truncated, replaced or copied since). It is only ever a copy: anything wrong with it (missing, short, stale,
+// corrupt, unwritable directory, full disk) means packing again from the GGUF, never a failed
+// load.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -56,7 +59,8 @@ class PackCache {
             std::span<const PackedMatrix> plan, uint64_t total);
 
   // The cache file, mapped, when a valid one exists (data at data_offset()), else null and
-  // status() says why. The checksum pass is split over `pool` when given.
+  // status() says why. The checksum pass, where the stamp does not match, is split over `pool`
+  // when given.
   std::unique_ptr<CacheMapping> open(ThreadPool* pool = nullptr);
   // Writes `data` (the plan's `total` bytes of packed data) as this key's cache file: under a
   // temporary name with its checksum and header, then renamed into place, and the directory
@@ -64,7 +68,8 @@ class PackCache {
   void store(const uint8_t* data, ThreadPool* pool = nullptr);
 
   const std::string& path() const { return path_; }
-  // What happened, for the load report: "hit", "written", or why neither.
+  // What happened, for the load report: "hit" (the stamp matched), "hit, data checked" (it did
+  // not; the checksum did), "written", or why none of these.
   const std::string& status() const { return status_; }
   // Byte offset of the packed data inside a cache file.
   uint64_t data_offset() const { return data_offset_; }
