@@ -56,8 +56,8 @@ void attention(const ExecContext& ctx, const HParams& hp, const KVCache& cache, 
                ForwardScratch& s, int64_t nb, int64_t pos0) {
   const int group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(float(hp.head_dim));
-  const uint16_t* kc = cache.k[size_t(layer)].data();
-  const uint16_t* vc = cache.v[size_t(layer)].data();
+  const uint16_t* kc = cache.k(layer);
+  const uint16_t* vc = cache.v(layer);
   const int nt = ctx.pool.size();
   const int64_t rows_per_head = nb * group;  // rows (i, h) of one KV head, i major
   // Two jobs per thread for balance; but where there are at least as many KV heads as threads
@@ -141,8 +141,8 @@ void forward(const ExecContext& ctx, const Model& model, KVCache& cache, Forward
       ops::rope(s.q.data() + i * hp.q_dim(), hp.n_head, cs, rope);
       ops::rope(s.k.data() + i * hp.kv_dim(), hp.n_head_kv, cs, rope);
       const int64_t pos = pos0 + i;
-      uint16_t* kc = cache.k[size_t(il)].data() + pos * cache.row;
-      uint16_t* vc = cache.v[size_t(il)].data() + pos;  // transposed: stride n_ctx
+      uint16_t* kc = cache.k(il) + pos * cache.row;
+      uint16_t* vc = cache.v(il) + pos;  // transposed: stride n_ctx
       for (int64_t e = 0; e < cache.row; ++e) {
         kc[e] = f32_to_fp16(s.k[size_t(i * cache.row + e)]);
         vc[e * cache.n_ctx] = f32_to_fp16(s.v[size_t(i * cache.row + e)]);

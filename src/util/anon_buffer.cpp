@@ -14,13 +14,13 @@ namespace {
 constexpr size_t kHugePage = size_t(2) << 20;
 }  // namespace
 
-AnonBuffer::AnonBuffer(size_t size) : size_(size) {
+AnonBuffer::AnonBuffer(size_t size, Pages pages) : size_(size) {
   if (size == 0) return;
   // Large buffers start on a 2 MiB boundary (map a little more, unmap the ends) so that every
   // whole 2 MiB of them can be a transparent huge page. On this class of VM, faulting in fresh
   // memory costs far more per 4 KiB page than per huge page, and repacked weights are most of
   // a load's new memory.
-  const bool huge = size >= kHugePage;
+  const bool huge = pages == Pages::Huge && size >= kHugePage;
   const size_t whole_pages = (size + 4095) & ~size_t(4095);
   const size_t span = huge ? whole_pages + kHugePage : size;
   void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

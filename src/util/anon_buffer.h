@@ -10,8 +10,11 @@ namespace minnow {
 class AnonBuffer {
  public:
   AnonBuffer() = default;
-  // Throws minnow::Error when the memory cannot be mapped.
-  explicit AnonBuffer(size_t size);
+  // Huge: large buffers aligned and advised for transparent huge pages (below). Small: 4 KiB
+  // pages, each mapped (zeroed) on first touch, for memory used from the front as it fills.
+  enum class Pages { Huge, Small };
+  // Zero-filled. Throws minnow::Error when the memory cannot be mapped.
+  explicit AnonBuffer(size_t size, Pages pages = Pages::Huge);
   ~AnonBuffer();
   AnonBuffer(const AnonBuffer&) = delete;
   AnonBuffer& operator=(const AnonBuffer&) = delete;
