@@ -60,7 +60,15 @@ void silu_mul(float* g, const float* u, int64_t n) {
 
 void softmax(float* x, int64_t n) {
   float mx = x[0];
-  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, x[i]);
+  int64_t j = 0;
+  if (n >= 8) {  // the maximum is exact in any order
+    __m256 m8 = _mm256_loadu_ps(x);
+    for (j = 8; j + 8 <= n; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(x + j));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m8);
+    mx = *std::max_element(lanes, lanes + 8);
+  }
+  for (; j < n; ++j) mx = std::max(mx, x[j]);
   const __m256 vmx = _mm256_set1_ps(mx);
   double sum = 0.0;  // eight at a time in float, the running total in double
   int64_t i = 0;
