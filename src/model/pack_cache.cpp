@@ -184,6 +184,8 @@ void for_pieces(size_t n, ThreadPool* pool, Fn&& fn) {
 // only stamped once its ctime is kStampAgeSeconds old. The stamp's own mtime says when the
 // cache file was last used (trim), so that using it does not touch the cache file's times.
 constexpr int64_t kStampAgeSeconds = 2;
+std::string stamp_path_of(const std::string& cache_path) { return cache_path + std::string(kStampSuffix); }
+
 std::string stamp_of(const struct stat& st) {
   return std::to_string(uint64_t(st.st_dev)) + " " + std::to_string(uint64_t(st.st_ino)) + " " +
          std::to_string(int64_t(st.st_size)) + " " + std::to_string(int64_t(st.st_mtim.tv_sec)) + "." +
@@ -278,7 +280,7 @@ std::unique_ptr<CacheMapping> PackCache::open(ThreadPool* pool) {
   ::madvise(p, size, MADV_HUGEPAGE);  // a hint: when the file is read again, in 2 MiB folios
 #endif
   auto map = std::make_unique<CacheMapping>(p, size);
-  const std::string stamp_path = path_ + std::string(kStampSuffix);
+  const std::string stamp_path = stamp_path_of(path_);
   const bool stamped = stamp_matches(stamp_path, st);
   if (!stamped && pack_checksum(map->base() + data_offset_, total_, pool) != get_u64(head.data() + expect.size())) {
     status_ = "cache file fails its checksum, packing again";
@@ -361,14 +363,14 @@ void PackCache::trim() const {
       if (now - int64_t(st.st_mtim.tv_sec) > kStaleTmpSeconds) ::unlink(full.c_str());  // a killed writer's
       continue;
     }
-    if (ends_with(name, std::string(kSuffix) + std::string(kStampSuffix))) {
+    if (ends_with(name, stamp_path_of(std::string(kSuffix)))) {
       struct stat cache {};  // a stamp outlives its cache file only if a trim was cut short
       if (::stat(full.substr(0, full.size() - kStampSuffix.size()).c_str(), &cache) != 0) ::unlink(full.c_str());
       continue;
     }
     if (!ends_with(name, kSuffix)) continue;
     int64_t used_at = int64_t(st.st_mtim.tv_sec);
-    if (struct stat stamp {}; ::stat((full + std::string(kStampSuffix)).c_str(), &stamp) == 0)
+    if (struct stat stamp {}; ::stat(stamp_path_of(full).c_str(), &stamp) == 0)
       used_at = std::max(used_at, int64_t(stamp.st_mtim.tv_sec));
     entries.push_back({full, used_at, uint64_t(st.st_size)});
   }
@@ -380,7 +382,7 @@ void PackCache::trim() const {
     if (used <= options_.max_bytes) break;
     if (e.path == path_) continue;
     if (::unlink(e.path.c_str()) == 0) used -= e.bytes;
-    ::unlink((e.path + std::string(kStampSuffix)).c_str());
+    ::unlink(stamp_path_of(e.path).c_str());
   }
 }
 
